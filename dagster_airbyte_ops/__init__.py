@@ -1,0 +1,1 @@
+"""Run, schedule and watch Airbyte syncs from Dagster."""
