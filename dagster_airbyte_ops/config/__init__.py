@@ -1,0 +1,81 @@
+"""`airbyte_ops.yaml`: its models, `load_config()`, and selection against Airbyte's catalog.
+
+Modules, one question each:
+
+    _yaml.py      YAML text → data (YAML 1.2 scalars, no duplicate keys), syntax errors with line:column
+    envrefs.py    `{env: NAME, default: ...}`: resolved at load, or kept as `EnvRef` for secrets
+    values.py     field types that validate one value (URL, time zone, duration, cron, names, tags)
+    cron.py       cron validity (Dagster's rule, with the reason in words) and `describe_cron`
+    models.py     the pydantic models, one per section of the file
+    _render.py    pydantic errors → `field.path: problem; fix`
+    loader.py     `load_config`, `parse_config`, checks across entries
+    selection.py  `resolve_connections`: entries × the workspace's connections
+
+Example:
+    ```python
+    import dagster as dg
+    from dagster_airbyte_ops.config import load_config
+
+    config = load_config()  # argument → $AIRBYTE_OPS_CONFIG → ./airbyte_ops.yaml
+    for entry in config.connections:
+        print(entry.describe(), [s.description for s in entry.schedules])
+    ```
+"""
+
+from .cron import cron_problem, describe_cron
+from .envrefs import EnvRef
+from .loader import (
+    CONFIG_ENV_VAR,
+    DEFAULT_CONFIG_FILENAME,
+    find_config_path,
+    load_config,
+    parse_config,
+)
+from .models import (
+    AirbyteOpsConfig,
+    AirbyteSettings,
+    Alerts,
+    AuthSettings,
+    BasicAuth,
+    BearerAuth,
+    ClientCredentialsAuth,
+    ConnectionEntry,
+    Defaults,
+    DownstreamSpec,
+    Freshness,
+    NoAuth,
+    ScheduleSpec,
+    SkipRule,
+    Webhook,
+)
+from .selection import CatalogConnection, resolve_connections
+from .values import parse_duration
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_CONFIG_FILENAME",
+    "AirbyteOpsConfig",
+    "AirbyteSettings",
+    "Alerts",
+    "AuthSettings",
+    "BasicAuth",
+    "BearerAuth",
+    "CatalogConnection",
+    "ClientCredentialsAuth",
+    "ConnectionEntry",
+    "Defaults",
+    "DownstreamSpec",
+    "EnvRef",
+    "Freshness",
+    "NoAuth",
+    "ScheduleSpec",
+    "SkipRule",
+    "Webhook",
+    "cron_problem",
+    "describe_cron",
+    "find_config_path",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+    "resolve_connections",
+]

@@ -1,0 +1,151 @@
+"""pydantic's validation errors, rewritten as `file: field.path: what is wrong; how to fix it`.
+
+pydantic's own text ("Input should be a valid integer, unable to parse string as an integer
+[type=int_parsing, input_value='five', input_type=str]") speaks Python; the person editing
+the YAML file needs the path as they see it (`connections[1].schedule.cron`), the value they wrote,
+and the fix. Unknown keys get a difflib suggestion from the keys the section really has.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from ._text import did_you_mean, show
+from .models import UNION_TAGS
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_ERRORS = 20
+
+
+def render_path(loc: Iterable[Any]) -> str:
+    """`("connections", 1, "schedule", "cron")` → `connections[1].schedule.cron`."""
+    text = ""
+    for part in loc:
+        if part in UNION_TAGS:
+            continue
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _IDENTIFIER.match(str(part)):
+            text += f".{part}" if text else str(part)
+        else:
+            text += f'["{part}"]'
+    return text or "(top level)"
+
+
+def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[str]:
+    """One `field.path: message` line per problem, in file order, duplicates removed."""
+    lines: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        line = f"{render_path(loc)}: {_message(error, root, loc)}"
+        if line not in lines:
+            lines.append(line)
+    if len(lines) > MAX_ERRORS:
+        lines = [*lines[:MAX_ERRORS], f"... and {len(lines) - MAX_ERRORS} more problems"]
+    return lines
+
+
+def _message(error: ErrorDetails, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "airbyte_ops":
+        return str(ctx.get("message", error["msg"]))
+    if kind == "airbyte_ops_shape":
+        return f"{error['msg']}, got {show(value)}"
+    if kind == "extra_forbidden":
+        return _unknown_key(root, loc)
+    if kind == "missing":
+        return "required; add it"
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        text = f"{show(value)} is not one of {', '.join(allowed)}"
+        hint = did_you_mean(str(value), allowed) if isinstance(value, str) else None
+        return f"{text}; {hint}" if hint else text
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, got {show(value)}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {show(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {show(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {show(value)}"
+    if kind == "string_type":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f'expected text, got {show(value)}; quote it: "{value}"'
+        if isinstance(value, dict):
+            return "expected text, got a mapping (to read an environment variable write {env: NAME})"
+        return f"expected text, got {show(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {show(value)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value), got {show(value)}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {
+            "greater_than": "greater than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }[kind]
+        limit = next(iter(ctx.values()), "?")
+        return f"must be {words} {limit}, got {show(value)}"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "too_long":
+        return f"too many items (at most {ctx.get('max_length')})"
+    if kind == "string_pattern_mismatch":
+        return f"{show(value)} has the wrong form (expected {ctx.get('pattern')})"
+    return f"{error['msg']} (got {show(value)})"
+
+
+def _unknown_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    allowed = _allowed_keys(root, loc[:-1])
+    if not allowed:
+        return "unknown key; remove it"
+    hint = did_you_mean(key, allowed)
+    if hint:
+        return f"unknown key; {hint}"
+    return f"unknown key; the keys here are: {', '.join(allowed)}"
+
+
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    candidates: list[Any] = [root]
+    for part in loc:
+        if part in UNION_TAGS:
+            continue
+        candidates = [nxt for c in candidates for nxt in _step(c, part)]
+    for candidate in candidates:
+        for t in _flatten(candidate):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                return list(t.model_fields)
+    return None
+
+
+def _flatten(t: Any) -> list[Any]:
+    origin = typing.get_origin(t)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(t)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return [x for arg in typing.get_args(t) if arg is not type(None) for x in _flatten(arg)]
+    return [t]
+
+
+def _step(t: Any, part: Any) -> list[Any]:
+    found: list[Any] = []
+    for option in _flatten(t):
+        origin = typing.get_origin(option)
+        if isinstance(part, int) and origin is list:
+            found.append(typing.get_args(option)[0])
+        elif isinstance(option, type) and issubclass(option, BaseModel) and part in option.model_fields:
+            found.append(option.model_fields[part].annotation)
+        elif origin is dict:
+            found.append(typing.get_args(option)[1])
+    return found
