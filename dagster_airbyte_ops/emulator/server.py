@@ -1,0 +1,123 @@
+"""Run the emulator: in a background thread for tests (``EmulatorServer``) or blocking for the CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from dagster_airbyte_ops.emulator.admin_client import EmulatorAdmin
+from dagster_airbyte_ops.emulator.app import ResponseHook, build_app
+from dagster_airbyte_ops.emulator.faults import FaultRegistry
+from dagster_airbyte_ops.emulator.seeds import apply_seed
+from dagster_airbyte_ops.emulator.state import EmulatorSettings, EmulatorState
+
+
+def build_state(settings: EmulatorSettings) -> EmulatorState:
+    """A seeded state for ``settings`` (validates the version profile early)."""
+    _ = settings.profile
+    state = EmulatorState(settings)
+    apply_seed(state, settings.seed)
+    return state
+
+
+class EmulatorServer:
+    """A real HTTP Airbyte emulator on 127.0.0.1, served by uvicorn in a daemon thread.
+
+    The socket is bound before the thread starts, so ``port=0`` yields a known free port without races,
+    and the constructor returns only once the server accepts connections.
+    """
+
+    def __init__(
+        self,
+        settings: EmulatorSettings | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        response_hook: ResponseHook | None = None,
+        start: bool = True,
+    ) -> None:
+        self.settings = settings or EmulatorSettings()
+        self.state = build_state(self.settings)
+        self.faults = FaultRegistry()
+        self.app = build_app(self.state, self.faults, response_hook)
+        self.host = host
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port: int = self._sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.admin = EmulatorAdmin(self.url)
+        if start:
+            self.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:8001``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def public_api_url(self) -> str:
+        """Base URL of the public API (OSS layout)."""
+        return self.url + "/api/public/v1"
+
+    @property
+    def config_api_url(self) -> str:
+        """Base URL of the Config API."""
+        return self.url + "/api/v1"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start serving; returns once connections are accepted."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="airbyte-emulator", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("emulator server thread exited during start-up")
+            if time.monotonic() > deadline:
+                raise TimeoutError("emulator did not start in time")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and release the port; safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def run_emulator(host: str = "127.0.0.1", port: int = 8001, settings: EmulatorSettings | None = None) -> None:
+    """Serve the emulator in the foreground until interrupted (the CLI entry point)."""
+    settings = settings or EmulatorSettings()
+    state = build_state(settings)
+    app = build_app(state, FaultRegistry())
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
