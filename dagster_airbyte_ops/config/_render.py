@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ._text import did_you_mean, show
+from ._text import close_matches, did_you_mean, show
 from .models import UNION_TAGS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -42,14 +42,34 @@ def render_path(loc: Iterable[Any]) -> str:
 def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[str]:
     """One `field.path: message` line per problem, in file order, duplicates removed."""
     lines: list[str] = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    explained = _missing_explained_by_typos(errors, root)
+    for error in errors:
         loc = tuple(error["loc"])
+        if error["type"] == "missing" and loc in explained:
+            continue
         line = f"{render_path(loc)}: {_message(error, root, loc)}"
         if line not in lines:
             lines.append(line)
     if len(lines) > MAX_ERRORS:
         lines = [*lines[:MAX_ERRORS], f"... and {len(lines) - MAX_ERRORS} more problems"]
     return lines
+
+
+def _missing_explained_by_typos(errors: list[ErrorDetails], root: type[BaseModel]) -> set[tuple[Any, ...]]:
+    """Locations of missing keys that an unknown sibling key is a typo of (`pasword` → `password`).
+
+    Reporting both would tell the user twice about one slip; the typo line carries the fix.
+    """
+    explained: set[tuple[Any, ...]] = set()
+    for error in errors:
+        if error["type"] != "extra_forbidden":
+            continue
+        loc = tuple(error["loc"])
+        allowed = _allowed_keys(root, loc[:-1]) or []
+        for guess in close_matches(str(loc[-1]), allowed):
+            explained.add((*loc[:-1], guess))
+    return explained
 
 
 def _message(error: ErrorDetails, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
@@ -63,7 +83,7 @@ def _message(error: ErrorDetails, root: type[BaseModel], loc: tuple[Any, ...]) -
     if kind == "extra_forbidden":
         return _unknown_key(root, loc)
     if kind == "missing":
-        return "required; add it"
+        return "missing required key; add it"
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         text = f"{show(value)} is not one of {', '.join(allowed)}"
@@ -95,9 +115,12 @@ def _message(error: ErrorDetails, root: type[BaseModel], loc: tuple[Any, ...]) -
             "less_than_equal": "at most",
         }[kind]
         limit = next(iter(ctx.values()), "?")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
         return f"must be {words} {limit}, got {show(value)}"
     if kind == "too_short":
-        return "must not be empty"
+        wanted = ctx.get("min_length", 1)
+        return "must not be empty" if wanted == 1 else f"needs at least {wanted} items"
     if kind == "too_long":
         return f"too many items (at most {ctx.get('max_length')})"
     if kind == "string_pattern_mismatch":

@@ -36,18 +36,19 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Candidates that look like `word`: case-insensitive equality first, then difflib's."""
-    pool = list(dict.fromkeys(candidates))
-    exact = [c for c in pool if c.lower() == word.lower() and c != word]
+def close_matches(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """Candidates that look like `word` (never `word` itself): same letters ignoring case first,
+    then difflib's closest."""
+    pool = [c for c in dict.fromkeys(candidates) if c != word]
+    exact = [c for c in pool if c.lower() == word.lower()]
     by_lower = {c.lower(): c for c in pool}
-    fuzzy = [by_lower[c] for c in difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)]
-    return list(dict.fromkeys(exact + [c for c in fuzzy if c != word]))[:n]
+    fuzzy = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=cutoff)
+    return list(dict.fromkeys(exact + [by_lower[c] for c in fuzzy]))[:n]
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> str | None:
     """`did you mean "x"?` (or `"x" or "y"`) when something close exists."""
-    matches = close_matches(word, candidates)
+    matches = close_matches(word, candidates, n=n, cutoff=cutoff)
     if not matches:
         return None
     return "did you mean " + " or ".join(f'"{m}"' for m in matches) + "?"

@@ -48,7 +48,7 @@ class _Loader(yaml.SafeLoader):
                 raise ConstructorError(
                     None,
                     None,
-                    f"key {key_node.value!r} is not text; quote it: \"{key_node.value}\"",
+                    f'key {key_node.value} is not text; quote it: "{key_node.value}"',
                     key_node.start_mark,
                 )
             if key in seen:
@@ -71,16 +71,19 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$")
 
 _HINTS = {
     "found character '\\t' that cannot start any token": "YAML indents with spaces, never tabs",
-    "mapping values are not allowed here": 'a value containing ": " must be quoted, or the indentation is off',
+    "mapping values are not allowed here": 'quote a value containing ": ", or fix the indentation',
     "could not find expected ':'": "a key is missing its colon, or a quote is not closed",
     "found undefined alias": "define the &anchor before using the *alias",
+    "found unexpected end of stream": "a quote or bracket is not closed",
+    "expected <block end>": "check the indentation of this line",
+    "but found another document": "keep one document (one configuration) per file",
 }
 
 
 def load_yaml(text: str, source: str) -> Any:
     """Parse `text`; a malformed document raises ConfigError with `file:line:column`."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=_Loader)  # _Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(_render_yaml_error(exc, source)) from None
     except yaml.YAMLError as exc:
@@ -93,12 +96,14 @@ def _render_yaml_error(exc: yaml.MarkedYAMLError, source: str) -> str:
     mark = exc.problem_mark or exc.context_mark
     where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
     problem = exc.problem or exc.context or "cannot read this"
+    if problem.startswith("could not determine a constructor for the tag"):
+        return f"{where}: YAML tags (!!...) are not supported here; remove the tag"
     if isinstance(exc, ConstructorError) and exc.context is None:
         return f"{where}: {problem}"
     text = f"{where}: invalid YAML: {problem}"
     if exc.context and exc.problem and exc.context_mark is not None:
         text += f" ({exc.context} at line {exc.context_mark.line + 1})"
-    hint = _HINTS.get(problem)
+    hint = next((h for start, h in _HINTS.items() if problem.startswith(start)), None)
     if hint:
         text += f"; {hint}"
     return text

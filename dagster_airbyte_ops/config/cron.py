@@ -51,9 +51,40 @@ def cron_problem(expression: str) -> str | None:
         except Exception:
             too_big = False
         if too_big:
-            return "a step is larger than its field's range (e.g. */90 in the minute field runs hourly)"
+            return _step_too_big(text) or "a step is larger than its field's range"
         return None
     return _explain(text) or "Dagster cannot schedule it"
+
+
+_PERIOD_OF = {
+    "minute": "hour",
+    "hour": "day",
+    "day-of-month": "month",
+    "month": "year",
+    "day-of-week": "week",
+}
+_UNIT_OF = {
+    "minute": "minutes",
+    "hour": "hours",
+    "day-of-month": "days",
+    "month": "months",
+    "day-of-week": "days",
+}
+
+
+def _step_too_big(text: str) -> str | None:
+    parts = text.split()
+    if len(parts) != 5:
+        return None
+    for part, (name, low, high, _) in zip(parts, _FIELDS, strict=True):
+        for item in part.split(","):
+            _, slash, step = item.partition("/")
+            if slash and step.isdigit() and int(step) > high:
+                return (
+                    f"{name} step {step} is larger than its range {low}-{high}: it would run once per "
+                    f"{_PERIOD_OF[name]}, not every {step} {_UNIT_OF[name]}"
+                )
+    return None
 
 
 def _explain(text: str) -> str | None:

@@ -115,8 +115,7 @@ def resolve_scalar(value: Any, info: ValidationInfo) -> Any:
     if "default" in value:
         return value["default"]
     raise custom_error(
-        f"environment variable {name} is not set; export it or give a default: "
-        f"{{env: {name}, default: ...}}"
+        f"environment variable {name} is not set; export it or give a default: {{env: {name}, default: ...}}"
     )
 
 
@@ -137,9 +136,7 @@ def _secret_input(value: Any) -> Any:
 
 def _secret_must_resolve(ref: EnvRef, info: ValidationInfo) -> EnvRef:
     if ref.default is None and not ref.is_set(environ_from(info)):
-        raise custom_error(
-            f"environment variable {ref.env} is not set; export it before starting Dagster"
-        )
+        raise custom_error(f"environment variable {ref.env} is not set; export it before starting Dagster")
     return ref
 
 

@@ -83,7 +83,9 @@ def _not_found(file: Path, path: object, env: Mapping[str, str]) -> str:
     if path is not None:
         return f"{file}: file not found; check the path passed to load_config()"
     if env.get(CONFIG_ENV_VAR):
-        return f"{file}: file not found; {CONFIG_ENV_VAR} points here, set it to your configuration file's path"
+        return (
+            f"{file}: file not found; {CONFIG_ENV_VAR} points here, set it to your configuration file's path"
+        )
     return (
         f"{file}: file not found in {Path.cwd()}; create it there, or set {CONFIG_ENV_VAR} "
         "to the path of your configuration file"

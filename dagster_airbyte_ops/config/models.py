@@ -112,6 +112,11 @@ class ClientCredentialsAuth(_Model):
 
 
 AuthKind = Literal["none", "basic", "bearer", "client_credentials"]
+_AUTH_EXAMPLES = {
+    "basic": "{username: ..., password: {env: AIRBYTE_PASSWORD}}",
+    "bearer": "{token: {env: AIRBYTE_TOKEN}}",
+    "client_credentials": "{client_id: ..., client_secret: {env: AIRBYTE_CLIENT_SECRET}}",
+}
 
 
 class AuthSettings(_Model):
@@ -127,6 +132,10 @@ class AuthSettings(_Model):
     def _shorthand(cls, value: Any) -> Any:
         if value is None or value == "none":
             return {"none": {}}
+        if isinstance(value, str) and value in _AUTH_EXAMPLES:
+            raise custom_error(
+                f"{value} needs its settings: write auth: {{{value}: {_AUTH_EXAMPLES[value]}}}"
+            )
         if isinstance(value, Mapping) and "none" in value and value["none"] is None:
             return {**value, "none": {}}
         return value
@@ -231,12 +240,19 @@ class SkipRule(_Model):
     weekdays: Annotated[list[Weekday], Field(min_length=1), AfterValidator(unique_items)] | None = None
     between: Annotated[list[Clock], Field(min_length=2, max_length=2)] | None = None
 
+    @field_validator("between", mode="before")
+    @classmethod
+    def _two_times(cls, value: Any) -> Any:
+        if not isinstance(value, list) or len(value) != 2:
+            raise custom_error('between takes two times, start and end: ["12:00", "13:00"]')
+        return value
+
     @model_validator(mode="after")
     def _some_condition(self) -> SkipRule:
         if self.dates is None and self.weekdays is None and self.between is None:
             raise custom_error("give at least one of dates, weekdays or between")
         if self.between is not None and self.between[0] == self.between[1]:
-            raise custom_error("between: start and end are equal; give a window such as [\"12:00\", \"13:00\"]")
+            raise custom_error('between: start and end are equal; give a window such as ["12:00", "13:00"]')
         return self
 
     def matches(self, moment: dt.datetime) -> bool:

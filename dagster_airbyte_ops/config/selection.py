@@ -69,7 +69,9 @@ def _suggest(word: str, candidates: Iterable[str], kind: str) -> str:
     return f"the workspace's {kind} are: {_listing(pool)}"
 
 
-def resolve_connections(config: AirbyteOpsConfig, connections: Iterable[C]) -> list[tuple[ConnectionEntry, C]]:
+def resolve_connections(
+    config: AirbyteOpsConfig, connections: Iterable[C]
+) -> list[tuple[ConnectionEntry, C]]:
     """Pair each entry of `config.connections` with the Airbyte connections it selects.
 
     Returns pairs in file order (a glob's matches sorted by name). Raises ConfigError listing
@@ -115,7 +117,9 @@ def resolve_connections(config: AirbyteOpsConfig, connections: Iterable[C]) -> l
         elif key == "id":
             single = by_id.get(value)
             if single is None:
-                problems.append(f'{where}: no Airbyte connection has id "{value}"; {_suggest(value, by_id, "ids")}')
+                problems.append(
+                    f'{where}: no Airbyte connection has id "{value}"; {_suggest(value, by_id, "ids")}'
+                )
                 continue
             found = [single]
         else:
@@ -176,7 +180,9 @@ def _stream_problems(entry: ConnectionEntry, connection: CatalogConnection) -> l
     return problems
 
 
-def _after_problems(pairs: Sequence[tuple[ConnectionEntry, CatalogConnection]], selected: set[str]) -> list[str]:
+def _after_problems(
+    pairs: Sequence[tuple[ConnectionEntry, CatalogConnection]], selected: set[str]
+) -> list[str]:
     problems: list[str] = []
     graph: dict[str, list[str]] = {}
     where_by_name: dict[str, str] = {}
@@ -193,8 +199,12 @@ def _after_problems(pairs: Sequence[tuple[ConnectionEntry, CatalogConnection]], 
                 if close
                 else 'select it under connections:, or write an asset key with "/" (e.g. "analytics/orders")'
             )
-            problems.append(f'{entry.path}.after: "{name}" is neither a selected connection nor an asset key; {fix}')
+            problems.append(
+                f'{entry.path}.after: "{name}" is neither a selected connection nor an asset key; {fix}'
+            )
     cycle = find_cycle(graph)
     if cycle is not None:
-        problems.append(f"{where_by_name[cycle[0]]}: {describe_cycle(cycle)}; remove one of these after: entries")
+        problems.append(
+            f"{where_by_name[cycle[0]]}: {describe_cycle(cycle)}; remove one of these after: entries"
+        )
     return problems

@@ -96,12 +96,16 @@ def _timezone(value: str) -> str:
         return value
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         pass
-    hint = did_you_mean(value, _time_zones())
+    hint = did_you_mean(value, _time_zones(), n=1, cutoff=0.75)
     if hint is None:
         # "Paris" → "Europe/Paris": match on the last segment
-        by_city = {z.rsplit("/", 1)[-1].lower(): z for z in _time_zones()}
-        city = close_matches(value.rsplit("/", 1)[-1].lower(), by_city, n=1)
-        hint = f'did you mean "{by_city[city[0]]}"?' if city else f"use an IANA name such as {_TZ_EXAMPLES}"
+        by_city = {z.rsplit("/", 1)[-1].lower(): z for z in sorted(_time_zones())}
+        city = value.rsplit("/", 1)[-1].lower().replace(" ", "_")
+        zone = by_city.get(city)
+        if zone is None:
+            near = close_matches(city, by_city, n=1, cutoff=0.8)
+            zone = by_city[near[0]] if near else None
+        hint = f'did you mean "{zone}"?' if zone else f"use an IANA name such as {_TZ_EXAMPLES}"
     raise custom_error(f"{show(value)} is not an IANA time zone; {hint}")
 
 
@@ -200,7 +204,9 @@ Owner = Annotated[str, AfterValidator(_owner), BeforeValidator(resolve_scalar)]
 def _tags(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
         if is_private_system_tag_key(key):
-            raise custom_error(f'tag key "{key}" uses Dagster\'s reserved "dagster/" prefix; choose another key')
+            raise custom_error(
+                f'tag key "{key}" uses Dagster\'s reserved "dagster/" prefix; choose another key'
+            )
         if not is_valid_tag_key(key):
             raise custom_error(
                 f'tag key "{key}" is not valid in Dagster: use letters, digits, _ - . '
