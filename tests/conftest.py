@@ -1,0 +1,235 @@
+"""Shared fixtures: the OpenAPI response validator and a spec-checked Airbyte emulator.
+
+Every response the ``emulator`` fixture serves on Airbyte's paths is checked against Airbyte's own
+OpenAPI files at teardown; a test fails if any response does not match its path's schema or uses a
+status code the spec does not declare, unless :data:`SPEC_ALLOWLIST` documents why Airbyte itself
+differs from its spec there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+import yaml
+
+from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
+
+SPEC_DIR = Path("/work/shared/airbyte-api")
+CONFIG_SPEC = SPEC_DIR / "config.yaml"
+PUBLIC_SPEC = SPEC_DIR / "api.yaml"
+PROBLEMS_SPEC = SPEC_DIR / "api-problems.yaml"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One documented divergence between Airbyte's spec and what Airbyte (and the emulator) does."""
+
+    path: str  # regex on the request path
+    reason: str
+    status: int | None = None  # an undeclared status code that is fine on this path
+    error: str | None = None  # a schema-error message fragment that is fine on this path
+
+
+SPEC_ALLOWLIST: tuple[Allowed, ...] = (
+    Allowed(
+        r"^/api/v1/",
+        "AirbyteStream requires 'json_schema' but names the property 'jsonSchema' (additionalProperties: "
+        "false); the server sends jsonSchema",
+        error="'json_schema' is a required property",
+    ),
+    Allowed(r".", "authentication failures come from Airbyte's auth filter, outside the spec", status=401),
+    Allowed(
+        r"^/api/v1/connections/(sync|reset)$",
+        "SOURCE.md: a second sync while one runs is refused with 409",
+        status=409,
+    ),
+    Allowed(
+        r"^/api/v1/connections/(sync|reset)$",
+        "SOURCE.md: syncing an inactive connection is a 500",
+        status=500,
+    ),
+    Allowed(
+        r"^/(api/public/)?v1/jobs(/\d+)?$",
+        "SOURCE.md: POST /jobs while a sync runs and DELETE of a finished job are 409 problems",
+        status=409,
+    ),
+    Allowed(
+        r"^/(api/public/)?v1/jobs$", "inactive connection: the Config API's 500 passes through", status=500
+    ),
+    Allowed(
+        r"^/(api/public/)?v1/", "unknown ids are 404 problems even where only 403 is declared", status=404
+    ),
+    Allowed(r"^/(api/public/)?v1/applications/token$", "bad client credentials answer 401", status=401),
+    Allowed(
+        r"^/api/v1/workspaces/list$",
+        "removed from the spec in Airbyte 1.7, still served by the older profiles",
+    ),
+)
+
+
+def _allowed(path: str, status: int | None = None, error: str | None = None) -> Allowed | None:
+    for a in SPEC_ALLOWLIST:
+        if not re.search(a.path, path):
+            continue
+        if status is not None and a.status == status:
+            return a
+        if error is not None and a.error and a.error in error:
+            return a
+        if status is None and error is None and a.status is None and a.error is None:
+            return a
+    return None
+
+
+class OpenAPIResponseValidator:
+    """Validates emulator responses against config.yaml, api.yaml and api-problems.yaml."""
+
+    def __init__(self) -> None:
+        from openapi_core import Config, OpenAPI
+        from openapi_schema_validator import OAS31Validator
+
+        # The published files contain a few dangling $refs in paths the emulator does not serve, so
+        # whole-spec validation is off; each response is still checked against its own operation.
+        config = Config(spec_validator_cls=None)
+        self.config_api = OpenAPI.from_file_path(str(CONFIG_SPEC), config=config)
+        self.public_api = OpenAPI.from_file_path(str(PUBLIC_SPEC), config=config)
+        problems = yaml.safe_load(PROBLEMS_SPEC.read_text())
+        base = problems["components"]["schemas"]["BaseProblemFields"]
+        self.problem_validator = OAS31Validator(base)
+
+    def validate(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        request_body: bytes,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> list[str]:
+        """Problems with one response (empty when it matches the spec or the allow-list)."""
+        from openapi_core.templating.paths.exceptions import PathNotFound
+        from openapi_core.templating.responses.exceptions import ResponseNotFound
+        from openapi_core.testing import MockRequest, MockResponse
+
+        if headers.get("x-emulator-fault"):
+            return []  # fabricated by fault injection on purpose
+        if path.startswith("/api/public/v1/") or path.startswith("/v1/"):
+            spec, host, spec_path = (
+                self.public_api,
+                "https://api.airbyte.com",
+                "/v1/" + path.split("/v1/", 1)[1],
+            )
+            public = True
+        elif path.startswith("/api/v1/"):
+            spec, host, spec_path, public = self.config_api, "http://localhost:8000", path, False
+        else:
+            return []
+        if _allowed(path) is not None:
+            return []
+        where = f"{method} {path} → {status}"
+        content_type = headers.get("content-type", "application/json").split(";")[0]
+        if public and status >= 400 and body:
+            try:
+                errors = [e.message for e in self.problem_validator.iter_errors(json.loads(body))]
+            except ValueError:
+                errors = ["error body is not JSON"]
+            if errors:
+                return [f"{where}: not a problem document: {errors}"]
+        request = MockRequest(
+            host,
+            method.lower(),
+            spec_path,
+            args=dict(parse_qsl(query)),
+            data=request_body or None,
+            content_type="application/json",
+        )
+        response = MockResponse(body, status_code=status, headers=headers, content_type=content_type)
+        try:
+            spec.validate_response(request, response)
+        except ResponseNotFound:
+            if _allowed(path, status=status) is None:
+                return [f"{where}: status {status} is not declared by the spec"]
+        except PathNotFound:
+            if status != 404:  # a 404 for a route the spec lacks is exactly right
+                return [f"{where}: path is not in the spec"]
+        except Exception as exc:  # openapi-core raises a family of errors; collect the schema ones
+            cause = exc.__cause__
+            schema_errors = getattr(cause, "schema_errors", None)
+            if not schema_errors:
+                if public and status >= 400:
+                    return []  # body already checked as a problem document above
+                return [f"{where}: {type(exc).__name__}: {str(exc)[:300]}"]
+            remaining = [
+                f"{'/'.join(map(str, e.path))}: {e.message[:200]}"
+                for e in schema_errors
+                if _allowed(path, error=e.message) is None
+            ]
+            if remaining:
+                return [f"{where}: {remaining[:5]}"]
+        return []
+
+
+@pytest.fixture(scope="session")
+def openapi_validator() -> OpenAPIResponseValidator:
+    """The three Airbyte spec files, loaded once per session."""
+    return OpenAPIResponseValidator()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator(**settings): EmulatorSettings overrides for the emulator fixture "
+        "(plus validate=False to skip spec checks, e.g. for huge generated seeds)",
+    )
+
+
+_SETTING_NAMES = {f.name for f in fields(EmulatorSettings)}
+
+
+@pytest.fixture
+def emulator(
+    request: pytest.FixtureRequest, openapi_validator: OpenAPIResponseValidator
+) -> Iterator[EmulatorServer]:
+    """A spec-checked emulator on a free port (seed ``demo``; short jobs).
+
+    Override settings with ``@pytest.mark.emulator(auth="basic", airbyte_version="2.0", ...)`` or indirect
+    parametrization with a dict.
+    """
+    overrides: dict[str, Any] = {"default_job_duration_s": 1.0}
+    marker = request.node.get_closest_marker("emulator")
+    if marker is not None:
+        overrides.update(marker.kwargs)
+    if hasattr(request, "param") and isinstance(request.param, dict):
+        overrides.update(request.param)
+    validate = bool(overrides.pop("validate", True))
+    unknown = set(overrides) - _SETTING_NAMES
+    if unknown:
+        raise pytest.UsageError(f"unknown emulator settings: {sorted(unknown)}")
+    captured: list[tuple[Any, ...]] = []
+    lock = threading.Lock()
+
+    def hook(*response: Any) -> None:
+        if validate:
+            with lock:
+                captured.append(response)
+
+    server = EmulatorServer(EmulatorSettings(**overrides), port=0, response_hook=hook)
+    try:
+        yield server
+    finally:
+        server.stop()
+    problems: list[str] = []
+    for response in captured:
+        problems.extend(openapi_validator.validate(*response))
+    if problems:
+        pytest.fail(
+            "responses not matching Airbyte's OpenAPI spec:\n" + "\n".join(problems[:30]), pytrace=False
+        )
