@@ -70,6 +70,11 @@ AlertEvent = Annotated[
 ]
 
 
+# Optional scalars resolve `{env: ..., default: null}` before the None check, so a default of
+# null means "unset" rather than "expected text, got null".
+_NULLABLE = BeforeValidator(resolve_scalar)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=False)
 
@@ -159,15 +164,15 @@ class AirbyteSettings(_Model):
 
     url: HttpUrl = DEFAULT_AIRBYTE_URL
     api: ApiFlavour = "auto"
-    public_api_url: HttpUrl | None = None
-    ui_url: HttpUrl | None = None
-    workspace_id: NonEmptyStr | None = None
+    public_api_url: Annotated[HttpUrl | None, _NULLABLE] = None
+    ui_url: Annotated[HttpUrl | None, _NULLABLE] = None
+    workspace_id: Annotated[NonEmptyStr | None, _NULLABLE] = None
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings(none=NoAuth()))
     request_timeout_s: EnvFloat = Field(default=DEFAULT_REQUEST_TIMEOUT_S, gt=0)
     max_retries: EnvInt = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     retry_backoff_s: EnvFloat = Field(default=DEFAULT_RETRY_BACKOFF_S, ge=0)
     poll_interval_s: EnvFloat = Field(default=DEFAULT_POLL_INTERVAL_S, gt=0)
-    sync_timeout_s: EnvFloat | None = Field(default=DEFAULT_SYNC_TIMEOUT_S, gt=0)
+    sync_timeout_s: Annotated[EnvFloat | None, _NULLABLE] = Field(default=DEFAULT_SYNC_TIMEOUT_S, gt=0)
     cancel_on_termination: EnvBool = True
     on_running_sync: RunningSyncPolicy = "attach"
     verify_tls: EnvBool = True
@@ -278,7 +283,7 @@ class ScheduleSpec(_Model):
     """One cron schedule of a connection. `timezone` is filled from `defaults.timezone` at load."""
 
     cron: Cron
-    timezone: TimeZone | None = None
+    timezone: Annotated[TimeZone | None, _NULLABLE] = None
     enabled: EnvBool = False
     name: DagsterName | None = None
     skip: list[SkipRule] = Field(default_factory=list)
@@ -355,7 +360,7 @@ class ConnectionEntry(_Model):
     id: ConnectionId | None = None
     match: NonEmptyStr | None = None
     key_prefix: KeyPrefix | None = None
-    group: DagsterName | None = None
+    group: Annotated[DagsterName | None, _NULLABLE] = None
     tags: Tags = Field(default_factory=dict)
     owners: Annotated[list[Owner], AfterValidator(unique_items)] = Field(default_factory=list)
     schedule: ScheduleField | None = None
@@ -483,7 +488,7 @@ class AirbyteOpsConfig(_Model):
     connections: list[ConnectionEntry] = Field(default_factory=list)
     downstream: list[DownstreamSpec] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
-    max_concurrent_syncs: EnvInt | None = Field(default=None, ge=1)
+    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
 
     _source: str = PrivateAttr(default="airbyte_ops.yaml")
 
