@@ -48,11 +48,12 @@ _T = TypeVar("_T")
 def _data(payload: Any, path: str) -> list[Any]:
     if isinstance(payload, list):  # /streams answers a bare array
         return payload
-    if not isinstance(payload, dict) or not isinstance(payload.get("data", []), list):
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise AirbyteApiError(
-            f"{path}: unexpected response from Airbyte, field 'data' is missing or not an array", path=path
+            f"GET {path}: unexpected response from Airbyte, field 'data' is missing or not an array",
+            path=path,
         )
-    return list(payload.get("data") or [])
+    return list(payload["data"])
 
 
 class PublicApi(ApiFlavour):
