@@ -1,0 +1,41 @@
+# Every target sets up (or reuses) .venv from the repo's own files first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EMULATOR_PORT ?= 8001
+DAGSTER_PORT ?= 3000
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: dev test bench lint emulator clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## dev: the demo — Airbyte emulator in the background, then `dagster dev` on http://127.0.0.1:3000
+dev: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	@$(BIN)/airbyte-ops dev --emulator-port $(EMULATOR_PORT) --port $(DAGSTER_PORT)
+
+## test: the whole suite (unit, emulator, client, resource, Dagster)
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+## bench: benchmark tables (not part of `make test`)
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check dagster_airbyte_ops tests
+	$(BIN)/ruff format --check dagster_airbyte_ops tests
+	$(BIN)/mypy dagster_airbyte_ops
+
+emulator: $(STAMP)
+	$(BIN)/airbyte-ops emulator --port $(EMULATOR_PORT) --seed demo
+
+clean:
+	rm -rf $(VENV) .dagster_home .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,347 @@
+"""`AirbyteResource`: the Dagster face of one Airbyte instance.
+
+The resource knows *what* to do with a sync (trigger or attach, wait, cancel, report); the HTTP
+details (auth, retries, pagination, payload shapes) stay in `client/`. Secrets are plain `str`
+fields meant to be set with `dg.EnvVar(...)`, so Dagster shows the variable's name, never its value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal
+from urllib.parse import urlparse
+
+import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster._utils.cached_method import cached_method
+from pydantic import Field
+
+from .client import AirbyteClient
+from .client.models import Job, JobStatus
+from .errors import AirbyteApiError, ConfigError, SyncConflictError, SyncFailedError, SyncTimeoutError
+from .polling import AdaptivePolling
+from .sync_result import SyncResult
+
+DEFAULT_REQUEST_TIMEOUT_S = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_RETRY_BACKOFF_S = 1.0
+DEFAULT_POLL_INTERVAL_S = 10.0
+DEFAULT_SYNC_TIMEOUT_S = 24 * 3600.0
+AIRBYTE_CLOUD_UI_URL = "https://cloud.airbyte.com"
+AIRBYTE_CLOUD_API_HOST = "api.airbyte.com"
+
+RunningSyncPolicy = Literal["attach", "fail", "skip"]
+
+
+class AirbyteResource(dg.ConfigurableResource):
+    """Connection settings and sync behaviour for one Airbyte instance (OSS or Cloud)."""
+
+    url: str = Field(
+        default="http://localhost:8000",
+        description="Root URL of the Airbyte server, e.g. http://localhost:8000 (the Config API lives "
+        "under /api/v1). For Airbyte Cloud use https://api.airbyte.com with api='public'.",
+    )
+    api: Literal["config", "public", "auto"] = Field(
+        default="auto",
+        description="Which Airbyte API to speak: 'config' (/api/v1, OSS), 'public' (/api/public/v1 or "
+        "Cloud), or 'auto' (public for Airbyte Cloud, Config API otherwise).",
+    )
+    public_api_url: str | None = Field(
+        default=None,
+        description="Base URL of the public API; default: url + '/api/public/v1'. Airbyte Cloud: "
+        "https://api.airbyte.com/v1.",
+    )
+    ui_url: str | None = Field(
+        default=None,
+        description="Base URL of the Airbyte web UI used for job links; default: url (Cloud: "
+        "https://cloud.airbyte.com).",
+    )
+    workspace_id: str | None = Field(
+        default=None,
+        description="Airbyte workspace id; optional when the instance has exactly one workspace.",
+    )
+    username: str | None = Field(default=None, description="Basic-auth user name (with password).")
+    password: str | None = Field(
+        default=None, description="Basic-auth password. Set it with dg.EnvVar('AIRBYTE_PASSWORD')."
+    )
+    token: str | None = Field(
+        default=None, description="Static bearer token (an API key). Set it with dg.EnvVar(...)."
+    )
+    client_id: str | None = Field(
+        default=None, description="OAuth client id for client-credentials auth (with client_secret)."
+    )
+    client_secret: str | None = Field(
+        default=None,
+        description="OAuth client secret; tokens are fetched from /applications/token and refreshed "
+        "before they expire. Set it with dg.EnvVar('AIRBYTE_CLIENT_SECRET').",
+    )
+    request_timeout_s: float = Field(
+        default=DEFAULT_REQUEST_TIMEOUT_S, gt=0, description="Timeout of one HTTP request, in seconds."
+    )
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES,
+        ge=0,
+        description="Retries of one request on connection errors, timeouts, 429 and 5xx (never other 4xx).",
+    )
+    retry_backoff_s: float = Field(
+        default=DEFAULT_RETRY_BACKOFF_S,
+        ge=0,
+        description="Base of the exponential backoff between retries, in seconds (full jitter, capped).",
+    )
+    poll_interval_s: float = Field(
+        default=DEFAULT_POLL_INTERVAL_S,
+        gt=0,
+        description="Longest wait between two job status polls, in seconds. Polling starts fast and "
+        "backs off to this ceiling.",
+    )
+    sync_timeout_s: float | None = Field(
+        default=DEFAULT_SYNC_TIMEOUT_S,
+        description="A sync still running after this many seconds is cancelled in Airbyte and fails "
+        "with SyncTimeoutError. None waits forever.",
+    )
+    cancel_on_termination: bool = Field(
+        default=True,
+        description="Cancel the Airbyte job when the Dagster run waiting on it is terminated.",
+    )
+    on_running_sync: RunningSyncPolicy = Field(
+        default="attach",
+        description="What sync() does when the connection already has a running job: 'attach' (wait "
+        "for that job), 'fail' (raise SyncConflictError) or 'skip' (return without waiting).",
+    )
+    verify_tls: bool = Field(
+        default=True, description="Verify Airbyte's TLS certificate. Turning it off logs a warning."
+    )
+
+    # ---- client -------------------------------------------------------------------------------
+
+    @cached_method
+    def get_client(self) -> AirbyteClient:
+        """The HTTP client, built once per resource instance (it holds the session and token)."""
+        self._check_auth_fields()
+        if not self.verify_tls:
+            self._log.warning(
+                "verify_tls is false: Airbyte's TLS certificate is not checked; traffic to %s can be "
+                "intercepted.",
+                self.url,
+            )
+        return AirbyteClient(
+            url=self.url,
+            api=self.api,
+            public_api_url=self.public_api_url,
+            username=self.username,
+            password=self.password,
+            token=self.token,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            request_timeout_s=self.request_timeout_s,
+            max_retries=self.max_retries,
+            retry_backoff_s=self.retry_backoff_s,
+            verify_tls=self.verify_tls,
+            logger=self._log,
+        )
+
+    def _check_auth_fields(self) -> None:
+        modes = {
+            "basic (username/password)": self.username or self.password,
+            "bearer (token)": self.token,
+            "client credentials (client_id/client_secret)": self.client_id or self.client_secret,
+        }
+        chosen = [name for name, value in modes.items() if value]
+        if len(chosen) > 1:
+            raise ConfigError(
+                f"AirbyteResource: several auth modes are set ({', '.join(chosen)}); set exactly one."
+            )
+        pairs = (("username", "password"), ("client_id", "client_secret"))
+        for first, second in pairs:
+            if bool(getattr(self, first)) != bool(getattr(self, second)):
+                missing = second if getattr(self, first) else first
+                present = first if missing == second else second
+                raise ConfigError(
+                    f"AirbyteResource.{missing}: missing while {present} is set; set both "
+                    f"(e.g. {missing}=dg.EnvVar('AIRBYTE_{missing.upper()}'))."
+                )
+        parsed = urlparse(self.url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(
+                f"AirbyteResource.url: {self.url!r} is not an http(s) URL; use e.g. http://localhost:8000."
+            )
+
+    @property
+    def _log(self) -> logging.Logger:
+        return dg.get_dagster_logger("dagster_airbyte_ops")
+
+    # ---- links --------------------------------------------------------------------------------
+
+    @cached_method
+    def resolved_workspace_id(self) -> str | None:
+        """The configured workspace, or the instance's only one (looked up once)."""
+        if self.workspace_id:
+            return self.workspace_id
+        workspaces = self.get_client().list_workspaces()
+        return workspaces[0].id if len(workspaces) == 1 else None
+
+    def job_url(self, connection_id: str, job_id: int) -> str:
+        """Link to the job in the Airbyte UI (the connection's timeline, opened on that job)."""
+        base = (self.ui_url or self._default_ui_url()).rstrip("/")
+        workspace = self.resolved_workspace_id()
+        connection_path = f"/connections/{connection_id}"
+        prefix = f"{base}/workspaces/{workspace}" if workspace else base
+        return f"{prefix}{connection_path}/timeline?jobId={job_id}&openLogs=true"
+
+    def _default_ui_url(self) -> str:
+        hosts = {urlparse(self.url).hostname, urlparse(self.public_api_url or "").hostname}
+        return AIRBYTE_CLOUD_UI_URL if AIRBYTE_CLOUD_API_HOST in hosts else self.url
+
+    # ---- syncs --------------------------------------------------------------------------------
+
+    def start_sync(self, connection_id: str) -> int:
+        """Trigger a sync (or find the one already running) and return its job id at once."""
+        job, _attached = self._trigger_or_attach(connection_id, policy="attach")
+        return job.id
+
+    def sync(self, connection_id: str, *, timeout_s: float | None = None) -> SyncResult:
+        """Run one sync of the connection to its end; never starts a second job beside a running one.
+
+        Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (cancelled after the
+        timeout), SyncConflictError (a job was running and `on_running_sync='fail'`).
+        """
+        job, attached = self._trigger_or_attach(connection_id, policy=self.on_running_sync)
+        if attached and self.on_running_sync == "skip":
+            self._log.info("Connection %s already has job %s running; skipping.", connection_id, job.id)
+            return SyncResult.skipped_for(connection_id, job)
+        return self.wait(job.id, connection_id=connection_id, timeout_s=timeout_s, attached=attached)
+
+    def wait(
+        self,
+        job_id: int,
+        *,
+        connection_id: str | None = None,
+        timeout_s: float | None = None,
+        attached: bool = False,
+    ) -> SyncResult:
+        """Poll the job until it ends; cancel it if the Dagster run is terminated or it times out."""
+        client = self.get_client()
+        limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
+        polling = AdaptivePolling(max_interval_s=self.poll_interval_s)
+        started = time.monotonic()
+        last_status: JobStatus | None = None
+        try:
+            while True:
+                job = self._get_job_or_explain(job_id)
+                if job.status != last_status:
+                    self._log.info("Airbyte job %s of connection %s: %s", job.id, job.connection_id, job.status.value)
+                    last_status = job.status
+                if job.status.is_terminal:
+                    break
+                elapsed = time.monotonic() - started
+                if limit_s is not None and elapsed >= limit_s:
+                    self._cancel_quietly(job_id)
+                    raise SyncTimeoutError(
+                        f"Airbyte job {job_id} of connection {job.connection_id} ran past the sync "
+                        f"timeout of {limit_s:g} s and was cancelled. Job: "
+                        f"{self.job_url(job.connection_id, job_id)}",
+                        job_id=job_id,
+                        metadata=self._job_metadata(job),
+                    )
+                delay = polling.next_delay_s(elapsed)
+                if limit_s is not None:
+                    delay = min(delay, max(limit_s - elapsed, 0.0))
+                time.sleep(delay)
+        except (DagsterExecutionInterruptedError, KeyboardInterrupt):
+            if self.cancel_on_termination:
+                self._log.warning("Run interrupted: cancelling Airbyte job %s.", job_id)
+                self._cancel_quietly(job_id)
+            raise
+        return self._result_or_raise(job, attached=attached, expected_connection=connection_id)
+
+    def cancel(self, job_id: int) -> Job:
+        """Cancel a job; a job that already ended is returned as it is."""
+        return self.get_client().cancel_job(job_id)
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _trigger_or_attach(self, connection_id: str, *, policy: RunningSyncPolicy) -> tuple[Job, bool]:
+        client = self.get_client()
+        try:
+            return client.trigger_sync(connection_id), False
+        except SyncConflictError:
+            running = client.find_running_job(connection_id)
+            if running is None:
+                # The running job ended between Airbyte's 409 and our look-up: the way is free now.
+                return client.trigger_sync(connection_id), False
+            if policy == "fail":
+                raise SyncConflictError(
+                    f"Connection {connection_id} already has Airbyte job {running.id} running and "
+                    "on_running_sync='fail'; set on_running_sync='attach' to wait for it instead.",
+                    connection_id=connection_id,
+                    status=409,
+                ) from None
+            self._log.info("Connection %s already syncing (job %s); attaching to it.", connection_id, running.id)
+            return running, True
+        except AirbyteApiError as error:
+            if error.status is not None and error.status < 500:
+                raise
+            # The trigger may have reached Airbyte although its answer did not reach us.
+            running = client.find_running_job(connection_id)
+            if running is None:
+                raise
+            self._log.warning(
+                "Trigger of connection %s failed (%s) but job %s is running; attaching to it.",
+                connection_id,
+                error,
+                running.id,
+            )
+            return running, True
+
+    def _get_job_or_explain(self, job_id: int) -> Job:
+        try:
+            return self.get_client().get_job(job_id)
+        except AirbyteApiError as error:
+            if error.status == 404:
+                raise AirbyteApiError(
+                    f"Airbyte job {job_id} no longer exists (was Airbyte restarted or its job history "
+                    f"cleared?): {error}",
+                    method=error.method,
+                    path=error.path,
+                    status=404,
+                    airbyte_message=error.airbyte_message,
+                ) from None
+            raise
+
+    def _cancel_quietly(self, job_id: int) -> None:
+        try:
+            self.get_client().cancel_job(job_id)
+        except AirbyteApiError as error:
+            self._log.error("Could not cancel Airbyte job %s: %s", job_id, error)
+
+    def _result_or_raise(self, job: Job, *, attached: bool, expected_connection: str | None) -> SyncResult:
+        connection_id = job.connection_id or expected_connection or ""
+        url = self.job_url(connection_id, job.id)
+        if job.status is JobStatus.SUCCEEDED:
+            return SyncResult.from_job(job, job_url=url, attached=attached)
+        if job.status is JobStatus.CANCELLED:
+            raise SyncFailedError(
+                f"Airbyte job {job.id} of connection {connection_id} was cancelled in Airbyte. Job: {url}",
+                job_id=job.id,
+                metadata=self._job_metadata(job),
+            )
+        summary = job.failure_summary
+        reason = "no failure reason reported"
+        if summary is not None:
+            parts = [p for p in (summary.failure_origin, summary.failure_type) if p]
+            where = f"{' '.join(parts)}: " if parts else ""
+            reason = f"{where}{summary.external_message or 'no message'}"
+        raise SyncFailedError(
+            f"Airbyte job {job.id} of connection {connection_id} failed after {job.attempt_count} "
+            f"attempt(s): {reason}. Job: {url}",
+            job_id=job.id,
+            metadata=self._job_metadata(job),
+        )
+
+    def _job_metadata(self, job: Job) -> dict[str, dg.MetadataValue]:
+        return {
+            "airbyte/job_id": dg.MetadataValue.int(job.id),
+            "airbyte/job_status": dg.MetadataValue.text(job.status.value),
+            "airbyte/job_url": dg.MetadataValue.url(self.job_url(job.connection_id, job.id)),
+        }
