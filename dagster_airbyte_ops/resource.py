@@ -221,7 +221,6 @@ class AirbyteResource(dg.ConfigurableResource):
         attached: bool = False,
     ) -> SyncResult:
         """Poll the job until it ends; cancel it if the Dagster run is terminated or it times out."""
-        client = self.get_client()
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
         polling = AdaptivePolling(max_interval_s=self.poll_interval_s)
         started = time.monotonic()
@@ -230,7 +229,9 @@ class AirbyteResource(dg.ConfigurableResource):
             while True:
                 job = self._get_job_or_explain(job_id)
                 if job.status != last_status:
-                    self._log.info("Airbyte job %s of connection %s: %s", job.id, job.connection_id, job.status.value)
+                    self._log.info(
+                        "Airbyte job %s of connection %s: %s", job.id, job.connection_id, job.status.value
+                    )
                     last_status = job.status
                 if job.status.is_terminal:
                     break
@@ -277,7 +278,9 @@ class AirbyteResource(dg.ConfigurableResource):
                     connection_id=connection_id,
                     status=409,
                 ) from None
-            self._log.info("Connection %s already syncing (job %s); attaching to it.", connection_id, running.id)
+            self._log.info(
+                "Connection %s already syncing (job %s); attaching to it.", connection_id, running.id
+            )
             return running, True
         except AirbyteApiError as error:
             if error.status is not None and error.status < 500:

@@ -24,7 +24,9 @@ def _jobs_of(emulator, conn: str) -> list[dict]:
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize(
-    "emulator", [{"auth": mode, "default_job_duration_s": 0.6} for mode in AUTH_MODES], indirect=True,
+    "emulator",
+    [{"auth": mode, "default_job_duration_s": 0.6} for mode in AUTH_MODES],
+    indirect=True,
     ids=AUTH_MODES,
 )
 def test_sync_succeeds_and_reports_what_airbyte_reports(emulator, api):
@@ -38,7 +40,9 @@ def test_sync_succeeds_and_reports_what_airbyte_reports(emulator, api):
     jobs = _jobs_of(emulator, conn)
     assert [job["jobId"] for job in jobs] == [result.job_id]
     assert result.attempts == (1 if api == "config" else 0)  # the public API has no attempts
-    assert result.job_url and f"/connections/{conn}/" in result.job_url and str(result.job_id) in result.job_url
+    assert (
+        result.job_url and f"/connections/{conn}/" in result.job_url and str(result.job_id) in result.job_url
+    )
     assert result.rows_synced and result.rows_synced > 0
     if api == "config":
         # Per-stream figures exist only on the Config API; they add up to the job's total.
