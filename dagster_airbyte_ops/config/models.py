@@ -9,6 +9,7 @@ copied into each connection entry and schedule at load, so later code reads one 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -449,7 +450,9 @@ class DownstreamSpec(_Model):
             return dg.AssetSelection.assets(*(dg.AssetKey(a.split("/")) for a in self.assets))
         if self.groups is not None:
             return dg.AssetSelection.groups(*self.groups)
-        return dg.AssetSelection.from_string(self.select or "")
+        with warnings.catch_warnings():  # group: selections emit a BetaWarning in dagster 1.13
+            warnings.simplefilter("ignore", category=dg.BetaWarning)
+            return dg.AssetSelection.from_string(self.select or "")
 
 
 class Webhook(_Model):
