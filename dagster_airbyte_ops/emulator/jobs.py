@@ -145,7 +145,10 @@ def _stats(
     return out
 
 
-def _progress_stats(plan: JobPlan, progress: float, final: bool, failing: bool):  # type: ignore[no-untyped-def]
+StreamStats = list[tuple[str, str | None, int, int, int, int]]
+
+
+def _progress_stats(plan: JobPlan, progress: float, final: bool, failing: bool) -> StreamStats:
     """Stream stats at ``progress`` (0..1) through an attempt; committed lags emitted until the end."""
     progress = max(0.0, min(1.0, progress))
     if failing:

@@ -632,7 +632,7 @@ async def create_job(state: EmulatorState, request: Request) -> Any:
         raise bad_request("connectionId is required and must be a UUID")
     if job_type not in _JOB_TYPES_IN:
         raise bad_request(f"jobType must be one of sync, reset; got {job_type!r}")
-    conn = state.connection(cid)
+    conn = state.connection(str(cid))
     if conn is None or conn.status == "deprecated":
         raise not_found("connection", cid)
     try:

@@ -444,7 +444,7 @@ def add_pair(
                 source_name,
                 source_config,
                 created_at,
-                catalog=[state.snapshot_catalog(s["stream"]) for s in streams],
+                catalog=state.snapshot_catalog([s["stream"] for s in streams]),
             )
         )
     destination_id = stable_id("destination", workspace_id, destination_name)
