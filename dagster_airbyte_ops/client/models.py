@@ -427,6 +427,20 @@ class Source(_Model):
         )
 
 
+# Where destinations keep the namespace streams land in when the connection says "destination".
+# Only these non-secret keys are ever read from a destination's configuration.
+DEFAULT_NAMESPACE_KEYS = ("schema", "dataset_id", "s3_bucket_path", "gcs_bucket_path", "database")
+
+
+def default_namespace_of(configuration: Mapping[str, Any] | None) -> str | None:
+    """The destination's default namespace (schema, dataset, bucket path), if it has one."""
+    for key in DEFAULT_NAMESPACE_KEYS:
+        value = (configuration or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().strip("/")
+    return None
+
+
 class Destination(_Model):
     """A configured destination. ``destination_type`` is a slug: ``"s3"``, ``"postgres"``, ``"sqlite"``."""
 
@@ -435,6 +449,7 @@ class Destination(_Model):
     workspace_id: str
     definition_id: str | None = None
     destination_type: str | None = None
+    default_namespace: str | None = None
     configuration: dict[str, Any] | None = Field(default=None, repr=False, exclude=True)
 
     @classmethod
@@ -451,6 +466,7 @@ class Destination(_Model):
                 destination_type=connector_slug(
                     definition_id=definition_id, name=f.opt_str("destinationName")
                 ),
+                default_namespace=default_namespace_of(f.opt_dict("connectionConfiguration")),
                 configuration=f.opt_dict("connectionConfiguration"),
             )
 
@@ -469,6 +485,7 @@ class Destination(_Model):
                 workspace_id=f.text("workspaceId"),
                 definition_id=f.opt_str("definitionId"),
                 destination_type=_public_slug(f.opt_str("destinationType")),
+                default_namespace=default_namespace_of(f.opt_dict("configuration")),
                 configuration=f.opt_dict("configuration"),
             ),
         )

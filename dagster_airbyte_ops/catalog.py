@@ -1,0 +1,152 @@
+"""`AirbyteCatalog`: what one Airbyte workspace syncs, fetched in as few calls as the API allows.
+
+The code server fetches it once per load; run workers must rebuild identical definitions without
+calling Airbyte and without the code server's disk, so the catalog travels inside Dagster's
+reconstruction metadata (`StateBackedDefinitionsLoader`). The last good catalog is also written to
+disk, but only for one purpose: letting the code server start while Airbyte is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.definitions.definitions_load_context import StateBackedDefinitionsLoader
+from pydantic import BaseModel, ConfigDict
+
+from .client import AirbyteClient
+from .client.models import Connection, Destination
+from .errors import AirbyteApiError, ConfigError
+
+log = logging.getLogger("dagster_airbyte_ops")
+
+DEFAULT_SNAPSHOT_DIR = ".airbyte_ops/snapshots"
+
+
+class AirbyteCatalog(BaseModel):
+    """Connections (with their streams) and their destinations, as of `fetched_at`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workspace_id: str
+    fetched_at: datetime
+    connections: list[Connection]
+    destinations: dict[str, Destination]
+
+    def destination_of(self, connection: Connection) -> Destination | None:
+        return self.destinations.get(connection.destination_id)
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> AirbyteCatalog:
+        return cls.model_validate_json(text)
+
+
+def resolve_workspace_id(client: AirbyteClient, workspace_id: str | None) -> str:
+    """The configured workspace, or the only one; several and none configured is a ConfigError."""
+    if workspace_id:
+        return workspace_id
+    workspaces = client.list_workspaces()
+    if len(workspaces) == 1:
+        return workspaces[0].id
+    names = ", ".join(f"{w.name} ({w.id})" for w in workspaces) or "none"
+    raise ConfigError(
+        f"airbyte.workspace_id: Airbyte has {len(workspaces)} workspaces ({names}); set "
+        "airbyte.workspace_id to the one to load."
+    )
+
+
+def fetch_catalog(client: AirbyteClient, *, workspace_id: str | None = None) -> AirbyteCatalog:
+    """Connections with catalogs in one listing, destinations in another (shared ones fetched once)."""
+    workspace = resolve_workspace_id(client, workspace_id)
+    connections = client.list_connections(workspace)
+    destinations = {d.id: d for d in client.list_destinations(workspace)}
+    return AirbyteCatalog(
+        workspace_id=workspace,
+        fetched_at=datetime.now(UTC),
+        connections=connections,
+        destinations=destinations,
+    )
+
+
+class CatalogSnapshots:
+    """Last good catalog per definitions key, as JSON files written atomically."""
+
+    def __init__(self, directory: str | os.PathLike[str] = DEFAULT_SNAPSHOT_DIR) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, key: str) -> Path:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)
+        return self.directory / f"{safe}.json"
+
+    def save(self, key: str, catalog_json: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(key)
+        with tempfile.NamedTemporaryFile("w", dir=self.directory, delete=False, suffix=".tmp") as handle:
+            handle.write(catalog_json)
+        os.replace(handle.name, target)
+
+    def load(self, key: str) -> str | None:
+        path = self.path_for(key)
+        try:
+            return path.read_text()
+        except OSError:
+            return None
+
+
+class AirbyteCatalogLoader(StateBackedDefinitionsLoader[str]):
+    """Fetch on code-server load (snapshot as fallback); reuse the carried state everywhere else."""
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        fetch: Callable[[], AirbyteCatalog],
+        build: Callable[[AirbyteCatalog], dg.Definitions],
+        snapshots: CatalogSnapshots | None = None,
+        how_to_reach: str = "check airbyte.url and that Airbyte is running",
+    ) -> None:
+        self._key = key
+        self._fetch = fetch
+        self._build = build
+        self._snapshots = snapshots or CatalogSnapshots()
+        self._how_to_reach = how_to_reach
+
+    @property
+    def defs_key(self) -> str:
+        return f"dagster_airbyte_ops/{self._key}"
+
+    def fetch_state(self) -> str:
+        try:
+            catalog_json = self._fetch().to_json()
+        except AirbyteApiError as error:
+            snapshot = self._snapshots.load(self._key)
+            if snapshot is None:
+                raise ConfigError(
+                    f"Could not load the Airbyte catalog and no snapshot exists yet "
+                    f"({self._snapshots.path_for(self._key)}): {error}. To fix: {self._how_to_reach}."
+                ) from None
+            fetched_at = AirbyteCatalog.from_json(snapshot).fetched_at.isoformat()
+            log.warning(
+                "Airbyte is unreachable (%s); using the last good catalog snapshot from %s.",
+                error,
+                fetched_at,
+            )
+            return snapshot
+        try:
+            self._snapshots.save(self._key, catalog_json)
+        except OSError as error:
+            log.warning(
+                "Could not write the catalog snapshot %s: %s", self._snapshots.path_for(self._key), error
+            )
+        return catalog_json
+
+    def defs_from_state(self, state: str) -> dg.Definitions:
+        return self._build(AirbyteCatalog.from_json(state))
