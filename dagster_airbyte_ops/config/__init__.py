@@ -9,7 +9,7 @@ Modules, one question each:
     models.py     the pydantic models, one per section of the file
     _render.py    pydantic errors → `field.path: problem; fix`
     loader.py     `load_config`, `parse_config`, checks across entries
-    selection.py  `resolve_connections`: entries × the workspace's connections
+    selection.py  `resolve_connections`: entries matched against the workspace's connections
 
 Example:
     ```python

@@ -31,7 +31,7 @@ from pydantic import (
 
 from ._text import custom_error
 from .cron import describe_cron
-from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, EnvStr, Secret, environ_from, resolve_scalar
+from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, Secret, environ_from, resolve_scalar
 from .values import (
     AssetKeyString,
     Clock,
@@ -345,7 +345,8 @@ def _connection_id(value: str) -> str:
         UUID(value)
     except ValueError:
         raise custom_error(
-            f'"{value}" is not an Airbyte connection id (a UUID like "c1b6a7d0-3f4e-4d8a-9c1e-0a1b2c3d4e5f"); '
+            f'"{value}" is not an Airbyte connection id '
+            '(a UUID like "c1b6a7d0-3f4e-4d8a-9c1e-0a1b2c3d4e5f"); '
             "to select by name use name:, by pattern use match:"
         ) from None
     return value

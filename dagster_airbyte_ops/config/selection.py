@@ -61,9 +61,9 @@ def _listing(names: Iterable[str]) -> str:
     return shown + more if items else "none"
 
 
-def _suggest(word: str, candidates: Iterable[str], kind: str) -> str:
+def _suggest(word: str, candidates: Iterable[str], kind: str, n: int = 3, cutoff: float = 0.6) -> str:
     pool = list(candidates)
-    close = close_matches(word, pool)
+    close = close_matches(word, pool, n=n, cutoff=cutoff)
     if close:
         return "did you mean " + " or ".join(f'"{c}"' for c in close) + "?"
     return f"the workspace's {kind} are: {_listing(pool)}"
@@ -111,15 +111,15 @@ def resolve_connections(
             if len(found) > 1:
                 ids = ", ".join(c.id for c in found)
                 problems.append(
-                    f'{where}: {len(found)} Airbyte connections are named "{value}" ({ids}); select one with id: instead'
+                    f'{where}: {len(found)} Airbyte connections are named "{value}" ({ids}); '
+                    "select one with id: instead"
                 )
                 continue
         elif key == "id":
             single = by_id.get(value)
             if single is None:
-                problems.append(
-                    f'{where}: no Airbyte connection has id "{value}"; {_suggest(value, by_id, "ids")}'
-                )
+                hint = _suggest(value, by_id, "ids", n=1, cutoff=0.9)
+                problems.append(f'{where}: no Airbyte connection has id "{value}"; {hint}')
                 continue
             found = [single]
         else:

@@ -184,7 +184,8 @@ def _asset_key_string(value: str) -> str:
     parts = value.split("/")
     if not value or any(not p.strip() for p in parts):
         raise custom_error(
-            f'{show(value)} is not an asset key; write its parts separated by "/", e.g. "analytics/daily_revenue"'
+            f"{show(value)} is not an asset key; "
+            'write its parts separated by "/", e.g. "analytics/daily_revenue"'
         )
     return value
 

@@ -4,6 +4,7 @@ This table is the specification of the configuration errors: each line names the
 path (list indices from 0) and the fix. Change a message here first, then in the code.
 """
 
+# ruff: noqa: E501  (expected messages are kept whole, one per line, to read as the user does)
 from __future__ import annotations
 
 import pytest

@@ -154,7 +154,11 @@ def test_minimal_file_gets_every_default() -> None:
     assert (airbyte.url, airbyte.api, airbyte.auth.kind) == ("http://localhost:8000", "auto", "none")
     assert (airbyte.request_timeout_s, airbyte.max_retries, airbyte.retry_backoff_s) == (30.0, 5, 1.0)
     assert (airbyte.poll_interval_s, airbyte.sync_timeout_s) == (10.0, 86400.0)
-    assert (airbyte.cancel_on_termination, airbyte.on_running_sync, airbyte.verify_tls) == (True, "attach", True)
+    assert (airbyte.cancel_on_termination, airbyte.on_running_sync, airbyte.verify_tls) == (
+        True,
+        "attach",
+        True,
+    )
     assert (config.defaults.timezone, config.defaults.key_prefix, config.defaults.include_inactive) == (
         "UTC",
         [],
@@ -162,7 +166,13 @@ def test_minimal_file_gets_every_default() -> None:
     )
     entry = config.connections[0]
     assert (entry.key_prefix, entry.group, entry.tags, entry.owners) == ([], None, {}, [])
-    assert (entry.schedule, entry.after, entry.after_mode, entry.mode, entry.streams) == (None, [], "all", "sync", None)
+    assert (entry.schedule, entry.after, entry.after_mode, entry.mode, entry.streams) == (
+        None,
+        [],
+        "all",
+        "sync",
+        None,
+    )
     assert config.downstream == [] and config.alerts.webhooks == [] and config.max_concurrent_syncs is None
 
 
@@ -238,7 +248,8 @@ def test_resource_kwargs_build_the_resource() -> None:
 
     env = {"AIRBYTE_PASSWORD": "pw"}
     config = parse_config(
-        "airbyte: {url: 'http://127.0.0.1:8001', auth: {basic: {username: u, password: {env: AIRBYTE_PASSWORD}}}}",
+        "airbyte: {url: 'http://127.0.0.1:8001',"
+        " auth: {basic: {username: u, password: {env: AIRBYTE_PASSWORD}}}}",
         environ=env,
     )
     resource = AirbyteResource(**config.airbyte.resource_kwargs(environ=env))
@@ -266,7 +277,14 @@ def test_env_ref_resolve() -> None:
 
 
 def test_env_refs_resolve_every_scalar_type() -> None:
-    env = {"RETRIES": "7", "TLS": "false", "TZ_NAME": "Asia/Tokyo", "LAG": "45m", "PREFIX": "bronze", "CRON": "0 1 * * *"}
+    env = {
+        "RETRIES": "7",
+        "TLS": "false",
+        "TZ_NAME": "Asia/Tokyo",
+        "LAG": "45m",
+        "PREFIX": "bronze",
+        "CRON": "0 1 * * *",
+    }
     config = parse_config(
         """
 airbyte: {max_retries: {env: RETRIES}, verify_tls: {env: TLS}, poll_interval_s: {env: UNSET, default: 2.5}}
@@ -279,7 +297,11 @@ connections:
 """,
         environ=env,
     )
-    assert (config.airbyte.max_retries, config.airbyte.verify_tls, config.airbyte.poll_interval_s) == (7, False, 2.5)
+    assert (config.airbyte.max_retries, config.airbyte.verify_tls, config.airbyte.poll_interval_s) == (
+        7,
+        False,
+        2.5,
+    )
     assert (config.defaults.timezone, config.defaults.key_prefix) == ("Asia/Tokyo", ["bronze"])
     entry = config.connections[0]
     assert entry.name == "PostgreSQL → MinIO"
@@ -339,7 +361,10 @@ def test_describe_cron(cron: str, words: str) -> None:
 
 
 def test_schedule_description_names_the_time_zone() -> None:
-    assert ScheduleSpec(cron="0 */6 * * *", timezone="Europe/Paris").description == "Every 6 hours (Europe/Paris)"
+    assert (
+        ScheduleSpec(cron="0 */6 * * *", timezone="Europe/Paris").description
+        == "Every 6 hours (Europe/Paris)"
+    )
 
 
 def test_skip_rules_match_ticks() -> None:
@@ -385,7 +410,9 @@ def test_load_config_follows_the_environment_variable(tmp_path: Path) -> None:
     assert find_config_path(environ={CONFIG_ENV_VAR: str(path)}) == path
 
 
-def test_load_config_defaults_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_config_defaults_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "airbyte_ops.yaml").write_text("connections: [{name: here}]\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert load_config(environ={}).connections[0].name == "here"
@@ -407,7 +434,9 @@ def test_missing_file_from_the_environment_variable(tmp_path: Path) -> None:
     )
 
 
-def test_missing_default_file_says_how_to_point_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_default_file_says_how_to_point_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as caught:
         load_config(environ={})
