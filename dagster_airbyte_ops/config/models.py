@@ -66,9 +66,8 @@ ApiFlavour = Annotated[Literal["config", "public", "auto"], BeforeValidator(reso
 RunningSyncPolicy = Annotated[Literal["attach", "fail", "skip"], BeforeValidator(resolve_scalar)]
 AfterMode = Annotated[Literal["all", "any"], BeforeValidator(resolve_scalar)]
 SyncMode = Annotated[Literal["sync", "deferred"], BeforeValidator(resolve_scalar)]
-AlertEvent = Annotated[
-    Literal["succeeded", "failed", "cancelled", "timed_out"], BeforeValidator(resolve_scalar)
-]
+AlertEventName = Literal["succeeded", "failed", "cancelled", "timed_out"]
+AlertEvent = Annotated[AlertEventName, BeforeValidator(resolve_scalar)]
 
 
 # Optional scalars resolve `{env: ..., default: null}` before the None check, so a default of
@@ -456,12 +455,16 @@ class DownstreamSpec(_Model):
             return dg.AssetSelection.from_string(self.select or "")
 
 
+def _default_alert_events() -> list[AlertEventName]:
+    return ["failed", "timed_out"]
+
+
 class Webhook(_Model):
     """An alert webhook (Slack-compatible); its URL is a secret."""
 
     url: Secret
     on: Annotated[list[AlertEvent], Field(min_length=1), AfterValidator(unique_items)] = Field(
-        default_factory=lambda: ["failed", "timed_out"]
+        default_factory=_default_alert_events
     )
 
     @field_validator("url")

@@ -159,8 +159,8 @@ def resolve_connections(
     for i, item in enumerate(config.downstream):
         for name in item.when:
             if name not in selected_names:
-                hint = close_matches(name, selected_names)
-                fix = f'did you mean "{hint[0]}"?' if hint else "list it under connections: first"
+                near = close_matches(name, selected_names)
+                fix = f'did you mean "{near[0]}"?' if near else "list it under connections: first"
                 problems.append(f'downstream[{i}].when: "{name}" is not a selected connection; {fix}')
     if problems:
         raise config_error(config.source_name, list(dict.fromkeys(problems)))
