@@ -7,6 +7,7 @@ Modules, one question each:
     values.py     field types that validate one value (URL, time zone, duration, cron, names, tags)
     cron.py       cron validity (Dagster's rule, with the reason in words) and `describe_cron`
     models.py     the pydantic models, one per section of the file
+    schedule.py   `schedule:` of a connection: cron, time zone, skip rules
     _render.py    pydantic errors → `field.path: problem; fix`
     loader.py     `load_config`, `parse_config`, checks across entries
     selection.py  `resolve_connections`: entries matched against the workspace's connections
@@ -44,10 +45,9 @@ from .models import (
     DownstreamSpec,
     Freshness,
     NoAuth,
-    ScheduleSpec,
-    SkipRule,
     Webhook,
 )
+from .schedule import ScheduleSpec, SkipRule
 from .selection import CatalogConnection, resolve_connections
 from .values import parse_duration
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._text import close_matches, did_you_mean, show
-from .models import UNION_TAGS
+from .schedule import UNION_TAGS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_ERRORS = 20

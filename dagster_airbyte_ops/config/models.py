@@ -8,7 +8,6 @@ copied into each connection entry and schedule at load, so later code reads one 
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -17,27 +16,21 @@ from uuid import UUID
 import dagster as dg
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
-    Discriminator,
     Field,
     PrivateAttr,
-    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from ._base import _NULLABLE, _exactly_one, _Model
 from ._text import custom_error
-from .cron import describe_cron
 from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, Secret, environ_from, resolve_scalar
+from .schedule import DEFAULT_TIMEZONE, ScheduleField, ScheduleSpec
 from .values import (
     AssetKeyString,
-    Clock,
-    Cron,
     DagsterName,
-    Date,
     Duration,
     GroupPrefix,
     HttpUrl,
@@ -47,7 +40,6 @@ from .values import (
     SelectionString,
     Tags,
     TimeZone,
-    Weekday,
     check_http_url,
     unique_items,
 )
@@ -58,9 +50,6 @@ DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_BACKOFF_S = 1.0
 DEFAULT_POLL_INTERVAL_S = 10.0
 DEFAULT_SYNC_TIMEOUT_S = 86400.0
-DEFAULT_TIMEZONE = "UTC"
-# Discriminator tags of the `schedule:` union; the error renderer drops them from field paths.
-UNION_TAGS = frozenset({"·single", "·list", "·from_airbyte"})
 
 ApiFlavour = Annotated[Literal["config", "public", "auto"], BeforeValidator(resolve_scalar)]
 RunningSyncPolicy = Annotated[Literal["attach", "fail", "skip"], BeforeValidator(resolve_scalar)]
@@ -68,25 +57,6 @@ AfterMode = Annotated[Literal["all", "any"], BeforeValidator(resolve_scalar)]
 SyncMode = Annotated[Literal["sync", "deferred"], BeforeValidator(resolve_scalar)]
 AlertEventName = Literal["succeeded", "failed", "cancelled", "timed_out"]
 AlertEvent = Annotated[AlertEventName, BeforeValidator(resolve_scalar)]
-
-
-# Optional scalars resolve `{env: ..., default: null}` before the None check, so a default of
-# null means "unset" rather than "expected text, got null".
-_NULLABLE = BeforeValidator(resolve_scalar)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=False)
-
-
-def _exactly_one(model: BaseModel, keys: tuple[str, ...], what: str) -> None:
-    given = [k for k in keys if getattr(model, k) is not None]
-    options = ", ".join(keys[:-1]) + f" or {keys[-1]}"
-    if not given:
-        raise custom_error(f"{what} with exactly one of {options}; none given")
-    if len(given) > 1:
-        both = " and ".join(given)
-        raise custom_error(f"has {both}; {what} with exactly one of {options}")
 
 
 # ---- airbyte: ----------------------------------------------------------------------------------
@@ -236,88 +206,6 @@ class Defaults(_Model):
 
 
 # ---- connections: ------------------------------------------------------------------------------
-
-
-class SkipRule(_Model):
-    """One `skip:` rule: a tick is skipped when it matches every condition the rule gives."""
-
-    dates: Annotated[list[Date], Field(min_length=1), AfterValidator(unique_items)] | None = None
-    weekdays: Annotated[list[Weekday], Field(min_length=1), AfterValidator(unique_items)] | None = None
-    between: Annotated[list[Clock], Field(min_length=2, max_length=2)] | None = None
-
-    @field_validator("between", mode="before")
-    @classmethod
-    def _two_times(cls, value: Any) -> Any:
-        if not isinstance(value, list) or len(value) != 2:
-            raise custom_error('between takes two times, start and end: ["12:00", "13:00"]')
-        return value
-
-    @model_validator(mode="after")
-    def _some_condition(self) -> SkipRule:
-        if self.dates is None and self.weekdays is None and self.between is None:
-            raise custom_error("give at least one of dates, weekdays or between")
-        if self.between is not None and self.between[0] == self.between[1]:
-            raise custom_error('between: start and end are equal; give a window such as ["12:00", "13:00"]')
-        return self
-
-    def matches(self, moment: dt.datetime) -> bool:
-        """Whether a tick at `moment` (in the schedule's time zone) falls under this rule.
-
-        `between` includes its start and excludes its end; a window whose end is before its start
-        wraps past midnight (`["22:00", "06:00"]`).
-        """
-        if self.dates is not None and moment.date() not in self.dates:
-            return False
-        if self.weekdays is not None and moment.strftime("%a").lower() not in self.weekdays:
-            return False
-        if self.between is not None:
-            start, end = self.between
-            now = moment.time().replace(tzinfo=None)
-            inside = start <= now < end if start < end else (now >= start or now < end)
-            if not inside:
-                return False
-        return True
-
-
-class ScheduleSpec(_Model):
-    """One cron schedule of a connection. `timezone` is filled from `defaults.timezone` at load."""
-
-    cron: Cron
-    timezone: Annotated[TimeZone | None, _NULLABLE] = None
-    enabled: EnvBool = False
-    name: DagsterName | None = None
-    skip: list[SkipRule] = Field(default_factory=list)
-
-    @property
-    def description(self) -> str:
-        """The cron in words, with its time zone."""
-        return f"{describe_cron(self.cron)} ({self.timezone or DEFAULT_TIMEZONE})"
-
-    def skips(self, moment: dt.datetime) -> bool:
-        """Whether any skip rule covers a tick at `moment`."""
-        return any(rule.matches(moment) for rule in self.skip)
-
-
-def _schedule_shape(value: Any) -> str | None:
-    if isinstance(value, Mapping | ScheduleSpec):
-        return "·single"
-    if isinstance(value, list):
-        return "·list"
-    if value == "from_airbyte":
-        return "·from_airbyte"
-    return None
-
-
-ScheduleField = Annotated[
-    Annotated[ScheduleSpec, Tag("·single")]
-    | Annotated[list[ScheduleSpec], Tag("·list")]
-    | Annotated[Literal["from_airbyte"], Tag("·from_airbyte")],
-    Discriminator(
-        _schedule_shape,
-        custom_error_type="airbyte_ops_shape",
-        custom_error_message='expected {cron: "..."}, a list of them, or "from_airbyte"',
-    ),
-]
 
 
 class Freshness(_Model):
