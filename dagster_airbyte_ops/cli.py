@@ -14,18 +14,35 @@ from pathlib import Path
 
 import requests
 
+from .catalog import fetch_catalog
+from .config import AirbyteOpsConfig, load_config, resolve_connections
+from .definitions import build_load_time_resource
+from .errors import AirbyteOpsError
+from .polling import AdaptivePolling
+from .resource import AirbyteResource
+
 EMULATOR_START_TIMEOUT_S = 30.0
 LOCALHOST = "127.0.0.1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        # The emulator owns its flags (python -m dagster_airbyte_ops.emulator takes the same ones).
+        from .emulator.__main__ import main as emulator_main
+
+        emulator_main(arguments[1:])
+        return 0
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
         return int(args.handler(args) or 0)
+    except AirbyteOpsError as error:
+        print(f"airbyte-ops: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -34,9 +51,25 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airbyte-ops", description=__doc__)
     commands = parser.add_subparsers(title="commands")
 
-    emulator = commands.add_parser("emulator", help="run the Airbyte API emulator in the foreground")
-    _add_emulator_arguments(emulator)
-    emulator.set_defaults(handler=_run_emulator)
+    commands.add_parser(
+        "emulator",
+        help="run the Airbyte API emulator in the foreground (flags: airbyte-ops emulator --help)",
+        add_help=False,
+    )
+
+    check = commands.add_parser("check", help="validate the configuration file and reach Airbyte")
+    _add_config_argument(check)
+    check.set_defaults(handler=_run_check)
+
+    connections = commands.add_parser("connections", help="list Airbyte connections, streams and schedules")
+    _add_config_argument(connections)
+    connections.set_defaults(handler=_run_connections)
+
+    sync = commands.add_parser("sync", help="run one connection's sync from the terminal, with progress")
+    _add_config_argument(sync)
+    sync.add_argument("connection", help="connection name or id")
+    sync.add_argument("--no-wait", action="store_true", help="start the sync and return its job id")
+    sync.set_defaults(handler=_run_sync)
 
     dev = commands.add_parser(
         "dev", help="start the emulator (demo data) in the background, then `dagster dev` on the demo"
@@ -48,16 +81,90 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
-    from .emulator.__main__ import add_arguments
+def _add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default=None, help="configuration file (default: $AIRBYTE_OPS_CONFIG, ./airbyte_ops.yaml)"
+    )
 
-    add_arguments(parser)
+
+def _load(args: argparse.Namespace) -> tuple[AirbyteOpsConfig, AirbyteResource]:
+    config = load_config(args.config)
+    return config, build_load_time_resource(config)
 
 
-def _run_emulator(args: argparse.Namespace) -> int:
-    from .emulator.__main__ import run_from_arguments
+def _run_check(args: argparse.Namespace) -> int:
+    config, resource = _load(args)
+    print(f"{config.source_name}: valid ({len(config.connections)} connection entries)")
+    client = resource.get_client()
+    print(f"Airbyte at {config.airbyte.url}: {client.api} API, ", end="")
+    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
+    print(f"workspace {catalog.workspace_id}, {len(catalog.connections)} connections")
+    pairs = resolve_connections(config, catalog.connections)
+    streams = sum(len(connection.selected_streams) for _, connection in pairs)
+    print(f"selected: {len(pairs)} connections, {streams} streams")
+    return 0
 
-    return run_from_arguments(args)
+
+def _run_connections(args: argparse.Namespace) -> int:
+    config, resource = _load(args)
+    catalog = fetch_catalog(resource.get_client(), workspace_id=config.airbyte.workspace_id)
+    entries = {connection.id: entry for entry, connection in resolve_connections(config, catalog.connections)}
+    rows = [("CONNECTION", "STATUS", "STREAMS", "AIRBYTE SCHEDULE", "DAGSTER SCHEDULE", "ID")]
+    for connection in sorted(catalog.connections, key=lambda c: c.name):
+        entry = entries.get(connection.id)
+        schedule = connection.schedule
+        airbyte_schedule = schedule.cron_expression or schedule.schedule_type
+        if schedule.schedule_type == "basic":
+            airbyte_schedule = f"every {schedule.basic_units} {schedule.basic_time_unit}"
+        dagster_schedule = "not selected"
+        if entry is not None:
+            crons = [f"{spec.cron} ({spec.timezone})" for spec in entry.schedules]
+            dagster_schedule = "; ".join(crons) or ("from_airbyte" if entry.schedule_from_airbyte else "-")
+        rows.append(
+            (
+                connection.name,
+                str(connection.status),
+                str(len(connection.selected_streams)),
+                str(airbyte_schedule),
+                dagster_schedule,
+                connection.id,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    config, resource = _load(args)
+    client = resource.get_client()
+    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
+    matches = [c for c in catalog.connections if args.connection in (c.id, c.name)]
+    if not matches:
+        names = ", ".join(sorted(c.name for c in catalog.connections))
+        print(f"airbyte-ops sync: no connection named {args.connection!r}; known: {names}", file=sys.stderr)
+        return 1
+    connection = matches[0]
+    job_id = resource.start_sync(connection.id)
+    print(f"{connection.name}: job {job_id} — {resource.job_url(connection.id, job_id)}")
+    if args.no_wait:
+        return 0
+    started = time.monotonic()
+    polling = AdaptivePolling(max_interval_s=resource.poll_interval_s)
+    while True:
+        job = client.get_job(job_id)
+        elapsed = time.monotonic() - started
+        rows = job.rows_synced if job.rows_synced is not None else "?"
+        print(f"  {elapsed:7.1f}s  {job.status.value:<10}  rows so far: {rows}", flush=True)
+        if job.status.is_terminal:
+            break
+        time.sleep(polling.next_delay_s(elapsed))
+    result = resource.wait(job_id, connection_id=connection.id)
+    for name, stats in sorted(result.stream_stats.items()):
+        print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
+    print(f"{connection.name}: {result.status.value if result.status else '?'} in {elapsed:.1f}s")
+    return 0
 
 
 def _port_is_free(port: int) -> bool:
