@@ -136,7 +136,7 @@ def test_airbyte_down_at_load_uses_the_snapshot(emulator, tmp_path, caplog):
 
 def test_airbyte_down_without_snapshot_is_a_clear_error(emulator, tmp_path):
     emulator.admin.add_fault("status", path="^/api/v1/", count=1000, status=503)
-    with pytest.raises(ConfigError, match="no snapshot exists yet.*To fix: check that Airbyte answers at"):
+    with pytest.raises(ConfigError, match=r"no snapshot exists yet.*To fix: check that Airbyte answers at"):
         _defs(emulator, tmp_path)
     emulator.admin.clear_faults()
 
