@@ -1,5 +1,13 @@
-"""Run, schedule and watch Airbyte syncs from Dagster."""
+"""Run, schedule and watch Airbyte syncs from Dagster.
 
+Start with `build_definitions(load_config())` (assets, resource and schedules from airbyte_ops.yaml),
+or use `AirbyteResource` on its own in your ops and assets.
+"""
+
+from .assets import build_connection_assets
+from .catalog import AirbyteCatalog, fetch_catalog
+from .config import AirbyteOpsConfig, load_config, parse_config
+from .definitions import build_definitions
 from .errors import (
     AirbyteApiError,
     AirbyteAuthError,
@@ -11,15 +19,25 @@ from .errors import (
 )
 from .resource import AirbyteResource
 from .sync_result import SyncResult
+from .translator import AirbyteStreamProps, AirbyteTranslator
 
 __all__ = [
     "AirbyteApiError",
     "AirbyteAuthError",
+    "AirbyteCatalog",
+    "AirbyteOpsConfig",
     "AirbyteOpsError",
     "AirbyteResource",
+    "AirbyteStreamProps",
+    "AirbyteTranslator",
     "ConfigError",
     "SyncConflictError",
     "SyncFailedError",
     "SyncResult",
     "SyncTimeoutError",
+    "build_connection_assets",
+    "build_definitions",
+    "fetch_catalog",
+    "load_config",
+    "parse_config",
 ]
