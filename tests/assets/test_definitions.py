@@ -173,3 +173,27 @@ def emulator_client(emulator):
     from dagster_airbyte_ops.client import AirbyteClient
 
     return AirbyteClient(url=emulator.url, api="config", retry_backoff_s=0.01)
+
+
+def test_same_connection_from_two_runs_at_once_makes_one_airbyte_job(emulator, tmp_path):
+    import threading
+
+    defs = _defs(emulator, tmp_path)
+    emulator.admin.set_behaviour(_connection_id(emulator, "PostgreSQL → MinIO"), duration_s=1.5)
+    job = defs.resolve_implicit_global_asset_job_def()
+    outcomes: list[bool] = []
+
+    def run() -> None:
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey(["public", "customers"])]
+        )
+        outcomes.append(result.success)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcomes == [True, True]
+    assert len(emulator.admin.jobs()) == 1
