@@ -1,8 +1,10 @@
-"""Shared fixtures: the OpenAPI response validator and a spec-checked Airbyte emulator.
+"""Shared fixtures: the OpenAPI response validator and spec-checked Airbyte emulators.
 
-Every response the ``emulator`` fixture serves on Airbyte's paths is checked against Airbyte's own
-OpenAPI files at teardown; a test fails if any response does not match its path's schema or uses a
-status code the spec does not declare, unless :data:`SPEC_ALLOWLIST` documents why Airbyte itself
+Every response an emulator started by the tests serves on Airbyte's paths is checked against Airbyte's
+own OpenAPI files (vendored in ``tests/airbyte-api``) when the test that caused it ends: the ``emulator``
+and ``spec_checked_emulators`` fixtures here and the client tests' session-scoped servers all record
+through :class:`ResponseRecorder`. A test fails if any response does not match its path's schema or uses
+a status code the spec does not declare, unless :data:`SPEC_ALLOWLIST` documents why Airbyte itself
 differs from its spec there.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,8 @@ import yaml
 
 from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
 
-SPEC_DIR = Path("/work/shared/airbyte-api")
+#: Airbyte's OpenAPI files, vendored unmodified (see airbyte-api/README.md and SOURCE.md).
+SPEC_DIR = Path(__file__).resolve().parent / "airbyte-api"
 CONFIG_SPEC = SPEC_DIR / "config.yaml"
 PUBLIC_SPEC = SPEC_DIR / "api.yaml"
 PROBLEMS_SPEC = SPEC_DIR / "api-problems.yaml"
@@ -68,6 +71,12 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
         r"^/(api/public/)?v1/", "unknown ids are 404 problems even where only 403 is declared", status=404
     ),
     Allowed(r"^/(api/public/)?v1/applications/token$", "bad client credentials answer 401", status=401),
+    Allowed(
+        r"^/(api/public/)?v1/(connections|sources|destinations|workspaces|jobs|streams)$",
+        "a request breaking the spec's own parameter constraints (e.g. limit outside 1-100, SOURCE.md) is "
+        "refused with a 400 bad-request problem; the spec only declares responses to valid requests",
+        status=400,
+    ),
     Allowed(
         r"^/api/v1/workspaces/list$",
         "removed from the spec in Airbyte 1.7, still served by the older profiles",
@@ -186,18 +195,87 @@ def openapi_validator() -> OpenAPIResponseValidator:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "emulator(**settings): EmulatorSettings overrides for the emulator fixture "
-        "(plus validate=False to skip spec checks, e.g. for huge generated seeds)",
+        "emulator(**settings): EmulatorSettings overrides for the emulator fixture",
     )
 
 
 _SETTING_NAMES = {f.name for f in fields(EmulatorSettings)}
 
 
+class ResponseRecorder:
+    """An emulator ``response_hook`` that keeps every response until the test that caused it ends.
+
+    One instance may serve several emulators (the client tests' session-scoped servers share one); the
+    test that owns the recorder calls :meth:`clear` when it starts and :meth:`assert_valid` when it ends.
+    The emulator calls the hook before the last byte of a response goes out, so a response the test has
+    read is always recorded by then.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._responses: list[tuple[Any, ...]] = []
+
+    def __call__(self, *response: Any) -> None:
+        with self._lock:
+            self._responses.append(response)
+
+    def clear(self) -> None:
+        """Forget everything recorded so far (e.g. traffic of an earlier test on a shared server)."""
+        with self._lock:
+            self._responses.clear()
+
+    def assert_valid(self, validator: OpenAPIResponseValidator) -> None:
+        """Validate and forget the recorded responses; fail the current test if any breaks the spec."""
+        with self._lock:
+            responses, self._responses = self._responses, []
+        problems: list[str] = []
+        for response in responses:
+            problems.extend(validator.validate(*response))
+        if problems:
+            pytest.fail(
+                "responses not matching Airbyte's OpenAPI spec:\n" + "\n".join(problems[:30]), pytrace=False
+            )
+
+
+@pytest.fixture(scope="session")
+def emulator_responses() -> ResponseRecorder:
+    """A recorder for emulators that outlive one test (the client tests' session-scoped servers).
+
+    Whoever starts such servers with this as ``response_hook`` must also clear it as each test starts
+    and :meth:`~ResponseRecorder.assert_valid` it as the test ends (an autouse fixture does both).
+    """
+    return ResponseRecorder()
+
+
+@pytest.fixture
+def spec_checked_emulators(
+    openapi_validator: OpenAPIResponseValidator,
+) -> Iterator[Callable[..., EmulatorServer]]:
+    """``spec_checked_emulators(settings)``: start extra emulators whose responses are validated at teardown.
+
+    For tests that need a server besides (or instead of) the ``emulator`` fixture; takes the same
+    arguments as :class:`EmulatorServer` except ``response_hook``.
+    """
+    recorder = ResponseRecorder()
+    servers: list[EmulatorServer] = []
+
+    def start(settings: EmulatorSettings | None = None, **kwargs: Any) -> EmulatorServer:
+        server = EmulatorServer(settings, response_hook=recorder, **kwargs)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
+    recorder.assert_valid(openapi_validator)
+
+
 @pytest.fixture
 def emulator(
-    request: pytest.FixtureRequest, openapi_validator: OpenAPIResponseValidator
-) -> Iterator[EmulatorServer]:
+    request: pytest.FixtureRequest, spec_checked_emulators: Callable[..., EmulatorServer]
+) -> EmulatorServer:
     """A spec-checked emulator on a free port (seed ``demo``; short jobs).
 
     Override settings with ``@pytest.mark.emulator(auth="basic", airbyte_version="2.0", ...)`` or indirect
@@ -209,27 +287,7 @@ def emulator(
         overrides.update(marker.kwargs)
     if hasattr(request, "param") and isinstance(request.param, dict):
         overrides.update(request.param)
-    validate = bool(overrides.pop("validate", True))
     unknown = set(overrides) - _SETTING_NAMES
     if unknown:
         raise pytest.UsageError(f"unknown emulator settings: {sorted(unknown)}")
-    captured: list[tuple[Any, ...]] = []
-    lock = threading.Lock()
-
-    def hook(*response: Any) -> None:
-        if validate:
-            with lock:
-                captured.append(response)
-
-    server = EmulatorServer(EmulatorSettings(**overrides), port=0, response_hook=hook)
-    try:
-        yield server
-    finally:
-        server.stop()
-    problems: list[str] = []
-    for response in captured:
-        problems.extend(openapi_validator.validate(*response))
-    if problems:
-        pytest.fail(
-            "responses not matching Airbyte's OpenAPI spec:\n" + "\n".join(problems[:30]), pytrace=False
-        )
+    return spec_checked_emulators(EmulatorSettings(**overrides), port=0)

@@ -25,6 +25,8 @@ from dagster_airbyte_ops.emulator.faults import Fault, FaultRegistry
 from dagster_airbyte_ops.emulator.http import json_response, problem
 from dagster_airbyte_ops.emulator.state import EmulatorState, LoggedRequest
 
+#: ``hook(method, path, query, request_body, status, headers, body)``, called for every response on
+#: Airbyte's paths (fabricated ones included) before its last byte is sent.
 ResponseHook = Callable[[str, str, str, bytes, int, dict[str, str], bytes], None]
 
 PUBLIC_PREFIXES = ("/api/public/v1", "/v1")
@@ -134,10 +136,10 @@ class EmulatorMiddleware:
             extra = (
                 {"www-authenticate": 'Basic realm="Airbyte"'} if self.state.settings.auth == "basic" else {}
             )
-            await self._send_whole(send, 401, body, extra)
             self._finish(
                 method, path, query, request_body, 401, {"content-type": "application/json", **extra}, body
             )
+            await self._send_whole(send, 401, body, extra)
             return
 
         status_holder: dict[str, Any] = {"status": 0, "headers": {}}
@@ -156,17 +158,24 @@ class EmulatorMiddleware:
                 body_parts.append(message.get("body", b""))
                 if lost:
                     return
+                if not message.get("more_body"):
+                    # Log and hook before the last byte leaves: a client holding the whole response can
+                    # rely on both having seen it (tests check the log and validate at teardown).
+                    self._finish(
+                        method,
+                        path,
+                        query,
+                        request_body,
+                        int(status_holder["status"]),
+                        status_holder["headers"],
+                        b"".join(body_parts),
+                    )
             await send(message)
 
         await self.app(scope, replay, capture)
-        status = int(status_holder["status"])
         if lost:
-            self._log(method, path, query, status, "lost_response")
+            self._log(method, path, query, int(status_holder["status"]), "lost_response")
             await self._drop(send)
-            return
-        self._finish(
-            method, path, query, request_body, status, status_holder["headers"], b"".join(body_parts)
-        )
 
     # ------------------------------------------------------------------ helpers
     def _log(self, method: str, path: str, query: str, status: int, fault: str | None = None) -> None:
@@ -209,7 +218,6 @@ class EmulatorMiddleware:
                 if float(fault.retry_after).is_integer()
                 else str(fault.retry_after)
             )
-        await self._send_whole(send, fault.status, body, extra)
         self._finish(
             method,
             path,
@@ -219,6 +227,7 @@ class EmulatorMiddleware:
             {"content-type": "application/json", **extra},
             body,
         )
+        await self._send_whole(send, fault.status, body, extra)
 
     async def _drop(self, send: Send) -> None:
         """Start a response promising more bytes than ever come, then abort the connection."""

@@ -379,6 +379,26 @@ def _actor_update(state: EmulatorState, actor: Actor, body: dict[str, Any]) -> A
     return actor_read(state, actor)
 
 
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``patch`` laid over ``base``, nested objects merged key by key (Airbyte's ``Jsons.mergeNodes``)."""
+    out = copy.deepcopy(base)
+    for k, v in patch.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _actor_partial_update(state: EmulatorState, actor: Actor, body: dict[str, Any]) -> Any:
+    """Only the fields sent change; a partial configuration is merged into the stored one."""
+    if body.get("name") is not None:
+        actor.name = str(body["name"])
+    patch = body.get("connectionConfiguration")
+    if patch is not None:
+        if not isinstance(patch, dict):
+            raise invalid_input("must be an object", "connectionConfiguration")
+        actor.configuration = _mask(_merge(actor.configuration or {}, patch))
+    return actor_read(state, actor)
+
+
 def delete_actor(state: EmulatorState, actor: Actor) -> None:
     """Tombstone an actor and deprecate its connections, as Airbyte's delete does."""
     actor.tombstone = True
@@ -422,6 +442,11 @@ def sources_create(state: EmulatorState, body: dict[str, Any]) -> Any:
 def sources_update(state: EmulatorState, body: dict[str, Any]) -> Any:
     """``sources/update`` (the whole object is sent back, as the spec requires)."""
     return _actor_update(state, get_source(state, body), body)
+
+
+def sources_partial_update(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``sources/partial_update``: change only what the body names."""
+    return _actor_partial_update(state, get_source(state, body), body)
 
 
 def sources_delete(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -492,6 +517,11 @@ def destinations_create(state: EmulatorState, body: dict[str, Any]) -> Any:
 def destinations_update(state: EmulatorState, body: dict[str, Any]) -> Any:
     """``destinations/update``."""
     return _actor_update(state, get_destination(state, body), body)
+
+
+def destinations_partial_update(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``destinations/partial_update``: change only what the body names."""
+    return _actor_partial_update(state, get_destination(state, body), body)
 
 
 def destinations_delete(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -762,6 +792,7 @@ HANDLERS: dict[str, Handler] = {
     "sources/get": sources_get,
     "sources/create": sources_create,
     "sources/update": sources_update,
+    "sources/partial_update": sources_partial_update,
     "sources/delete": sources_delete,
     "sources/check_connection": sources_check_connection,
     "sources/discover_schema": sources_discover_schema,
@@ -769,6 +800,7 @@ HANDLERS: dict[str, Handler] = {
     "destinations/get": destinations_get,
     "destinations/create": destinations_create,
     "destinations/update": destinations_update,
+    "destinations/partial_update": destinations_partial_update,
     "destinations/delete": destinations_delete,
     "destinations/check_connection": destinations_check_connection,
     "connections/list": connections_list,

@@ -1,13 +1,22 @@
-"""Emulator servers for the client's HTTP tests: one per auth mode, reset before each test."""
+"""Emulator servers for the client's HTTP tests: one per auth mode, reset before each test.
+
+The servers live for the whole session, so their responses are recorded into one
+``ResponseRecorder`` that every test here clears when it starts and validates
+against Airbyte's spec when it ends (``emulator_responses`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dagster_airbyte_ops.client import AirbyteClient
 from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
+
+if TYPE_CHECKING:  # tests/conftest.py is not importable as a module; its fixtures provide these
+    from tests.conftest import OpenAPIResponseValidator, ResponseRecorder
 
 APIS = ["config", "public"]
 AUTH_MODES = ["none", "basic", "bearer", "client_credentials"]
@@ -25,8 +34,18 @@ def credentials(settings: EmulatorSettings) -> dict[str, str]:
     return {}
 
 
+@pytest.fixture(autouse=True)
+def _spec_check_emulator_responses(
+    emulator_responses: ResponseRecorder, openapi_validator: OpenAPIResponseValidator
+) -> Iterator[None]:
+    """Fail a test if any response the shared emulators sent it does not match Airbyte's spec."""
+    emulator_responses.clear()
+    yield
+    emulator_responses.assert_valid(openapi_validator)
+
+
 @pytest.fixture(scope="session")
-def emulators() -> Iterator[Callable[..., EmulatorServer]]:
+def emulators(emulator_responses: ResponseRecorder) -> Iterator[Callable[..., EmulatorServer]]:
     """``emulators(auth="basic", airbyte_version="1.6")``: a running server, started once per session."""
     started: dict[tuple[str, str], EmulatorServer] = {}
 
@@ -36,7 +55,7 @@ def emulators() -> Iterator[Callable[..., EmulatorServer]]:
             settings = EmulatorSettings(
                 seed="demo", auth=auth, airbyte_version=airbyte_version, time_scale=0.05
             )
-            started[key] = EmulatorServer(settings, port=0)
+            started[key] = EmulatorServer(settings, port=0, response_hook=emulator_responses)
         server = started[key]
         server.admin.reset("demo")
         return server

@@ -1,4 +1,4 @@
-"""Models built from payloads shaped like the spec (config.yaml / api.yaml in ../shared/airbyte-api)."""
+"""Models built from payloads shaped like the spec (config.yaml / api.yaml in tests/airbyte-api)."""
 
 from __future__ import annotations
 

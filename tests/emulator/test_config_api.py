@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 
 from dagster_airbyte_ops.emulator import EmulatorServer
@@ -80,10 +82,12 @@ def test_demo_connections_list_in_one_call_with_schemas(emulator: EmulatorServer
     assert pg["syncCatalog"]["streams"][0]["config"]["cursorField"] == ["updated_at"]
 
 
-def test_demo_ids_are_deterministic(emulator: EmulatorServer) -> None:
+def test_demo_ids_are_deterministic(
+    emulator: EmulatorServer, spec_checked_emulators: Callable[..., EmulatorServer]
+) -> None:
     first = connection_by_name(emulator.url, "Shop Orders → SQLite")["connectionId"]
-    with EmulatorServer() as other:
-        assert connection_by_name(other.url, "Shop Orders → SQLite")["connectionId"] == first
+    other = spec_checked_emulators()
+    assert connection_by_name(other.url, "Shop Orders → SQLite")["connectionId"] == first
 
 
 def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
@@ -105,11 +109,22 @@ def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
         url, "sources/update", {"sourceId": sid, "name": "Renamed", "connectionConfiguration": {"host": "h2"}}
     )
     assert updated.json()["name"] == "Renamed"
+    partial = config_post(
+        url,
+        "sources/partial_update",
+        {"sourceId": sid, "connectionConfiguration": {"port": 5433, "password": "new"}},
+    ).json()
+    assert partial["name"] == "Renamed"
+    assert partial["connectionConfiguration"] == {"host": "h2", "port": 5433, "password": "**********"}
+    renamed = config_post(url, "sources/partial_update", {"sourceId": sid, "name": "Renamed again"}).json()
+    assert renamed["connectionConfiguration"]["port"] == 5433
+    missing = config_post(url, "sources/partial_update", {"sourceId": DESTINATION_S3, "name": "x"})
+    assert missing.status_code == 404
     assert config_post(url, "sources/check_connection", {"sourceId": sid}).json()["status"] == "succeeded"
     discovered = config_post(url, "sources/discover_schema", {"sourceId": sid}).json()
     assert discovered["catalog"]["streams"]
     names = [s["name"] for s in config_post(url, "sources/list", {"workspaceId": wid}).json()["sources"]]
-    assert "Renamed" in names
+    assert "Renamed again" in names
     dest = config_post(
         url,
         "destinations/create",
@@ -122,6 +137,10 @@ def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
     ).json()
     did = dest["destinationId"]
     assert config_post(url, "destinations/check_connection", {"destinationId": did}).ok
+    partial = config_post(
+        url, "destinations/partial_update", {"destinationId": did, "connectionConfiguration": {"bucket": "b"}}
+    ).json()
+    assert partial["name"] == "D" and partial["connectionConfiguration"] == {"bucket": "b"}
     conn = config_post(
         url, "connections/create", {"sourceId": sid, "destinationId": did, "status": "active", "name": "C"}
     ).json()

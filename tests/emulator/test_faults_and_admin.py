@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -88,12 +89,12 @@ def test_admin_connections_behaviour_restart_reset(emulator: EmulatorServer) -> 
     assert bad.status_code == 400
 
 
-def test_generated_seed_scale() -> None:
+def test_generated_seed_scale(spec_checked_emulators: Callable[..., EmulatorServer]) -> None:
     from dagster_airbyte_ops.emulator import EmulatorSettings
 
     start = time.monotonic()
-    with EmulatorServer(EmulatorSettings(seed="generated:1000:10")) as server:
-        wid = workspace_id(server.url)
-        conns = config_post(server.url, "connections/list", {"workspaceId": wid}).json()["connections"]
+    server = spec_checked_emulators(EmulatorSettings(seed="generated:1000:10"))
+    wid = workspace_id(server.url)
+    conns = config_post(server.url, "connections/list", {"workspaceId": wid}).json()["connections"]
     assert len(conns) == 1000 and all(len(c["syncCatalog"]["streams"]) == 10 for c in conns)
     assert time.monotonic() - start < 20

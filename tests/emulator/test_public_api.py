@@ -128,7 +128,7 @@ def test_jobs_create_get_list_cancel(emulator: EmulatorServer) -> None:
     assert bad.status_code == 400 and bad.json()["title"] == "bad-request"
 
 
-@pytest.mark.emulator(seed="generated:260:2", validate=False)
+@pytest.mark.emulator(seed="generated:260:2")
 def test_pagination_past_250(emulator: EmulatorServer) -> None:
     url = f"{emulator.public_api_url}/connections?limit=100"
     seen: list[str] = []
