@@ -17,6 +17,7 @@ from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
 from .errors import ConfigError
 from .resource import AirbyteResource
+from .schedules import ScheduledConnection, build_schedules
 from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
 
 DEFAULT_INSTANCE_KEY = "default"
@@ -43,7 +44,7 @@ def build_definitions(
     instance_key: str = DEFAULT_INSTANCE_KEY,
     resource_key: str = DEFAULT_RESOURCE_KEY,
 ) -> dg.Definitions:
-    """Definitions for every connection the configuration selects (assets and the resource)."""
+    """Definitions for every connection the configuration selects (assets, schedules, the resource)."""
     translator = translator or AirbyteTranslator()
 
     def fetch() -> AirbyteCatalog:
@@ -78,7 +79,25 @@ def definitions_from_catalog(
         build_connection_assets(connection=connection, specs_by_stream=specs, resource_key=resource_key)
         for connection, specs in specs_by_connection
     ]
-    return dg.Definitions(assets=assets, resources={resource_key: build_resource(config)})
+    entry_of = {connection.id: entry for entry, connection in pairs}
+    scheduled = build_schedules(
+        config=config,
+        scheduled=[
+            ScheduledConnection(
+                entry=entry_of[connection.id],
+                connection=connection,
+                asset_keys=[spec.key for spec in specs.values()],
+            )
+            for connection, specs in specs_by_connection
+            if entry_of[connection.id].schedule is not None
+        ],
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=scheduled.jobs,
+        schedules=scheduled.schedules,
+        resources={resource_key: build_resource(config)},
+    )
 
 
 def _specs_for(

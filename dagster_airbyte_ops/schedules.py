@@ -1,0 +1,315 @@
+"""Dagster schedules from the `schedule:` of each connection entry in `airbyte_ops.yaml`.
+
+Each connection that has a schedule gets one asset job, `airbyte_sync_<slug>_job`, selecting exactly
+its stream assets, and every schedule of the connection targets that job. A named job rather than an
+`AssetSelection` target because a selection target makes Dagster invent one anonymous job per
+schedule (two schedules of one connection would show as two jobs), while a named job gives the
+connection one place in the UI where all its scheduled runs are listed, and is what the `after:`
+sensors can target later.
+
+Cron validity, ticks and time zones (including DST changes) are Dagster's: each schedule is a plain
+`dg.ScheduleDefinition` with `cron_schedule` and `execution_timezone`. What this module adds is in
+the tick itself: `skip:` rules, evaluated on the scheduled time in the schedule's own time zone,
+turn a tick into a `dg.SkipReason` that names the rule; any other tick is a `dg.RunRequest` keyed
+by its scheduled time (so a retried tick never starts a second sync) and tagged with the connection.
+
+`schedule: from_airbyte` reads the connection's schedule in Airbyte (see `quartz.py`). Such
+schedules start STOPPED: while Airbyte's own scheduler still runs the connection, turning the
+Dagster one on would sync it twice.
+
+Example:
+    ```python
+    import dagster as dg
+    from dagster_airbyte_ops.config import parse_config
+    from dagster_airbyte_ops.definitions import build_definitions
+
+    config = parse_config('''
+    connections:
+      - name: "PostgreSQL → MinIO"
+        schedule: {cron: "0 6-18 * * *", timezone: Europe/Paris, enabled: true}  # hourly 06:00-18:00
+    ''')
+    defs = build_definitions(config)
+    schedule = defs.resolve_schedule_def("postgresql_minio_schedule")
+    ```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster._check import CheckError
+
+from .client.models import Connection
+from .config import AirbyteOpsConfig, ConnectionEntry, ScheduleSpec, SkipRule, describe_cron
+from .config.loader import config_error
+from .quartz import UnconvertibleSchedule, airbyte_schedule_to_cron
+from .translator import slugify
+
+logger = logging.getLogger(__name__)
+
+TAG_CONNECTION_ID = "airbyte/connection_id"
+TAG_CONNECTION_NAME = "airbyte/connection_name"
+TAG_SCHEDULE_ORIGIN = "airbyte_ops/schedule_origin"
+
+
+@dataclass(frozen=True)
+class ScheduledConnection:
+    """What a connection's schedules need: its entry, the Airbyte connection, and its asset keys."""
+
+    entry: ConnectionEntry
+    connection: Connection
+    asset_keys: Sequence[dg.AssetKey]
+
+
+@dataclass(frozen=True)
+class ConnectionSchedules:
+    """The jobs and schedules `build_schedules` made, ready for `dg.Definitions(jobs=, schedules=)`."""
+
+    jobs: list[dg.UnresolvedAssetJobDefinition]
+    schedules: list[dg.ScheduleDefinition]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One schedule to build: the spec, where it came from in the file, and its final name."""
+
+    spec: ScheduleSpec
+    where: str  # field path, e.g. connections[0].schedule[1]
+    name: str
+    explicit_name: bool
+    scheduled: ScheduledConnection
+    origin: str | None = None  # set for from_airbyte: what Airbyte had
+
+
+def job_name_for(connection: Connection) -> str:
+    """`airbyte_sync_<slug>_job`: the job all schedules of `connection` target."""
+    return f"airbyte_sync_{slugify(connection.name)}_job"
+
+
+def build_connection_job(
+    *, connection: Connection, asset_keys: Sequence[dg.AssetKey]
+) -> dg.UnresolvedAssetJobDefinition:
+    """The asset job that materializes exactly `asset_keys`, the streams of `connection`.
+
+    Example:
+        ```python
+        import dagster as dg
+
+        job = build_connection_job(connection=connection, asset_keys=[dg.AssetKey(["public", "orders"])])
+        ```
+    """
+    return dg.define_asset_job(
+        name=job_name_for(connection),
+        selection=dg.AssetSelection.assets(*asset_keys),
+        description=f"Syncs Airbyte connection \u201c{connection.name}\u201d ({connection.id}).",
+        tags={TAG_CONNECTION_ID: connection.id},
+    )
+
+
+def build_schedules(
+    *, config: AirbyteOpsConfig, scheduled: Sequence[ScheduledConnection]
+) -> ConnectionSchedules:
+    """One job per connection with a schedule, and one `dg.ScheduleDefinition` per schedule.
+
+    Names: a schedule's `name:`, else `<slug>_schedule` (`_2`, `_3`, … for a connection's further
+    schedules). Names that would repeat — a `name:` on an entry whose glob matches several
+    connections, or two connections whose names slugify alike — are a ConfigError naming both.
+
+    Raises:
+        ConfigError: repeated schedule names, or a `from_airbyte` schedule with no cron equivalent.
+    """
+    plans: list[_Plan] = []
+    problems: list[str] = []
+    for item in scheduled:
+        try:
+            plans.extend(_plans_for(item, config.source_name))
+        except UnconvertibleSchedule as exc:
+            problems.append(_unconvertible(item, exc))
+    problems.extend(_name_problems(plans))
+    if problems:
+        raise config_error(config.source_name, problems)
+
+    jobs: dict[str, dg.UnresolvedAssetJobDefinition] = {}
+    schedules: list[dg.ScheduleDefinition] = []
+    for plan in plans:
+        connection = plan.scheduled.connection
+        job = jobs.get(connection.id)
+        if job is None:
+            job = build_connection_job(connection=connection, asset_keys=plan.scheduled.asset_keys)
+            jobs[connection.id] = job
+        schedules.append(
+            build_connection_schedule(
+                name=plan.name,
+                spec=plan.spec,
+                job=job,
+                connection=connection,
+                where=plan.where,
+                origin=plan.origin,
+            )
+        )
+    return ConnectionSchedules(jobs=list(jobs.values()), schedules=schedules)
+
+
+def build_connection_schedule(
+    *,
+    name: str,
+    spec: ScheduleSpec,
+    job: dg.UnresolvedAssetJobDefinition,
+    connection: Connection,
+    where: str,
+    origin: str | None = None,
+) -> dg.ScheduleDefinition:
+    """A schedule that runs `job` on `spec.cron` in `spec.timezone`, skipping ticks `spec.skip` covers.
+
+    `where` is the spec's field path (`connections[0].schedule[1]`); skip reasons quote it so a
+    person reading the tick log finds the rule in the file.
+
+    Example:
+        ```python
+        import dagster as dg
+        from dagster_airbyte_ops.config import ScheduleSpec
+
+        spec = ScheduleSpec(cron="0 6 * * 1-5", timezone="Europe/Paris")  # 06:00 on weekdays
+        schedule = build_connection_schedule(
+            name="orders_schedule", spec=spec, job=job, connection=connection, where="connections[0].schedule"
+        )
+        ```
+    """
+    timezone = spec.timezone or "UTC"
+    zone = ZoneInfo(timezone)
+    tags = {TAG_CONNECTION_ID: connection.id, TAG_CONNECTION_NAME: connection.name}
+    if origin is not None:
+        tags[TAG_SCHEDULE_ORIGIN] = "from_airbyte"
+    rules = list(spec.skip)
+
+    def evaluate(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest | dg.SkipReason]:
+        moment = _scheduled_time(context).astimezone(zone)
+        for index, rule in enumerate(rules):
+            if rule.matches(moment):
+                yield dg.SkipReason(
+                    f"Skipped the {moment:%Y-%m-%d %H:%M} ({timezone}) tick of "
+                    f"\u201c{connection.name}\u201d: {where}.skip[{index}] ({describe_skip_rule(rule)}) "
+                    "covers it."
+                )
+                return
+        yield dg.RunRequest(run_key=moment.isoformat(), tags=tags)
+
+    description = f"{_cron_in_words(spec.cron)} ({timezone})"  # what ScheduleSpec.description says
+    if origin is not None:
+        description += f", from Airbyte's {origin}"
+    return dg.ScheduleDefinition(
+        name=name,
+        cron_schedule=spec.cron,
+        execution_timezone=timezone,
+        job=job,
+        execution_fn=evaluate,
+        description=description,
+        default_status=(
+            dg.DefaultScheduleStatus.RUNNING if spec.enabled else dg.DefaultScheduleStatus.STOPPED
+        ),
+        metadata={"airbyte/connection_id": connection.id, "airbyte_ops/config_path": where},
+    )
+
+
+def describe_skip_rule(rule: SkipRule) -> str:
+    """A skip rule in words, e.g. `dates 2026-12-25; between 12:00 and 13:00`."""
+    parts = []
+    if rule.dates is not None:
+        parts.append("dates " + ", ".join(d.isoformat() for d in rule.dates))
+    if rule.weekdays is not None:
+        parts.append("weekdays " + ", ".join(rule.weekdays))
+    if rule.between is not None:
+        start, end = rule.between
+        wraps = " (past midnight)" if end < start else ""
+        parts.append(f"between {start:%H:%M} and {end:%H:%M}{wraps}")
+    return "; ".join(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cron_in_words(cron: str) -> str:
+    """`describe_cron`, remembered: cron-descriptor reloads its locale on every call (~0.5 ms), which
+    is most of the cost of 1,000 schedules, and a workspace's schedules share few distinct crons."""
+    return describe_cron(cron)
+
+
+def _scheduled_time(context: dg.ScheduleEvaluationContext) -> dt.datetime:
+    """The tick's scheduled time; now when there is none (a context built without one)."""
+    try:
+        return context.scheduled_execution_time
+    except CheckError:
+        return dt.datetime.now(dt.UTC)
+
+
+def _plans_for(item: ScheduledConnection, source_name: str) -> list[_Plan]:
+    entry, connection = item.entry, item.connection
+    slug = slugify(connection.name)
+    if entry.schedule_from_airbyte:
+        converted = airbyte_schedule_to_cron(connection.schedule)
+        if converted is None:
+            logger.warning(
+                "%s: %s: schedule: from_airbyte, but Airbyte connection %r has no schedule (manual); "
+                "no Dagster schedule made for it",
+                source_name,
+                entry.describe(),
+                connection.name,
+            )
+            return []
+        spec = ScheduleSpec(cron=converted.cron, timezone=converted.timezone, enabled=False)
+        return [
+            _Plan(
+                spec=spec,
+                where=f"{entry.path}.schedule",
+                name=f"{slug}_schedule",
+                explicit_name=False,
+                scheduled=item,
+                origin=converted.origin,
+            )
+        ]
+    listed = isinstance(entry.schedule, list)
+    return [
+        _Plan(
+            spec=spec,
+            where=f"{entry.path}.schedule" + (f"[{i}]" if listed else ""),
+            name=spec.name or (f"{slug}_schedule" if i == 0 else f"{slug}_schedule_{i + 1}"),
+            explicit_name=spec.name is not None,
+            scheduled=item,
+        )
+        for i, spec in enumerate(entry.schedules)
+    ]
+
+
+def _name_problems(plans: Sequence[_Plan]) -> list[str]:
+    first_by_name: dict[str, _Plan] = {}
+    problems = []
+    for plan in plans:
+        first = first_by_name.setdefault(plan.name, plan)
+        if first is plan:
+            continue
+        this, other = plan.scheduled.connection.name, first.scheduled.connection.name
+        if plan.explicit_name and first.where == plan.where:
+            key, value = plan.scheduled.entry.selector
+            problems.append(
+                f'{plan.where}.name: "{plan.name}" would name the schedules of both \u201c{other}\u201d '
+                f'and \u201c{this}\u201d ({key} "{value}" selects both); remove name: so each gets '
+                "<connection>_schedule, or select them in separate entries"
+            )
+        else:
+            problems.append(
+                f'{plan.where}: schedule name "{plan.name}" of \u201c{this}\u201d is already the name of '
+                f"{first.where} (\u201c{other}\u201d); give one of them its own schedule name:"
+            )
+    return problems
+
+
+def _unconvertible(item: ScheduledConnection, exc: UnconvertibleSchedule) -> str:
+    return (
+        f"{item.entry.path}.schedule: from_airbyte: Airbyte connection \u201c{item.connection.name}\u201d "
+        f'has a schedule Dagster cannot run as cron: {exc}; write schedule: {{cron: "..."}} here '
+        "instead, or change the schedule in Airbyte"
+    )
