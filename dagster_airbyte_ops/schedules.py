@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -200,7 +199,7 @@ def build_connection_schedule(
                 return
         yield dg.RunRequest(run_key=moment.isoformat(), tags=tags)
 
-    description = f"{_cron_in_words(spec.cron)} ({timezone})"  # what ScheduleSpec.description says
+    description = f"{describe_cron(spec.cron)} ({timezone})"  # what ScheduleSpec.description says
     if origin is not None:
         description += f", from Airbyte's {origin}"
     return dg.ScheduleDefinition(
@@ -229,13 +228,6 @@ def describe_skip_rule(rule: SkipRule) -> str:
         wraps = " (past midnight)" if end < start else ""
         parts.append(f"between {start:%H:%M} and {end:%H:%M}{wraps}")
     return "; ".join(parts)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cron_in_words(cron: str) -> str:
-    """`describe_cron`, remembered: cron-descriptor reloads its locale on every call (~0.5 ms), which
-    is most of the cost of 1,000 schedules, and a workspace's schedules share few distinct crons."""
-    return describe_cron(cron)
 
 
 def _scheduled_time(context: dg.ScheduleEvaluationContext) -> dt.datetime:

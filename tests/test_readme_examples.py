@@ -1,0 +1,33 @@
+"""Every airbyte_ops.yaml example in the README and docs/ loads, so the documentation cannot rot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dagster_airbyte_ops.config import parse_config
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
+
+
+def _examples() -> list[tuple[str, str]]:
+    found = []
+    for doc in DOCS:
+        for index, block in enumerate(YAML_BLOCK.findall(doc.read_text())):
+            if "connections:" in block or "airbyte:" in block:
+                found.append((f"{doc.name}#{index}", block))
+    return found
+
+
+@pytest.mark.parametrize(("where", "text"), _examples(), ids=[where for where, _ in _examples()])
+def test_documented_configuration_loads(where, text):
+    environ = {"AIRBYTE_URL": "http://127.0.0.1:8001", "AIRBYTE_PASSWORD": "x", "AIRBYTE_USERNAME": "u"}
+    parse_config(text, where, environ=environ)
+
+
+def test_readme_has_examples():
+    assert len([where for where, _ in _examples() if where.startswith("README")]) >= 2
