@@ -7,18 +7,19 @@ to run workers in the definitions' reconstruction metadata (see `catalog.py`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
 
 from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
+from .built import BuiltConnection
 from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fetch_catalog
 from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
 from .errors import ConfigError
 from .resource import AirbyteResource
-from .schedules import ScheduledConnection, build_schedules
+from .schedules import ScheduledConnection, build_connection_job, build_schedules
 from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
 
 DEFAULT_INSTANCE_KEY = "default"
@@ -79,29 +80,50 @@ def definitions_from_catalog(
     """Pure function of config + catalog: no HTTP, so run workers rebuild exactly the same thing."""
     pairs = resolve_connections(config, catalog.connections)
     specs_by_connection = _specs_for(config, catalog, pairs, translator)
-    assets = [
-        build_connection_assets(connection=connection, specs_by_stream=specs, resource_key=resource_key)
+    entry_of = {connection.id: entry for entry, connection in pairs}
+    built = [
+        BuiltConnection(
+            entry=entry_of[connection.id],
+            connection=connection,
+            specs=specs,
+            job=build_connection_job(connection=connection, asset_keys=[s.key for s in specs.values()]),
+            resource_key=resource_key,
+        )
         for connection, specs in specs_by_connection
     ]
-    entry_of = {connection.id: entry for entry, connection in pairs}
+    base = dg.Definitions(
+        assets=[_connection_assets(config, item) for item in built],
+        jobs=[item.job for item in built],
+        resources={resource_key: build_resource(config)},
+    )
+    fragments = [builder(config, built) for builder in FRAGMENT_BUILDERS]
+    return dg.Definitions.merge(base, *fragments)
+
+
+def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.AssetsDefinition:
+    return build_connection_assets(
+        connection=item.connection, specs_by_stream=item.specs, resource_key=item.resource_key
+    )
+
+
+def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
     scheduled = build_schedules(
         config=config,
         scheduled=[
             ScheduledConnection(
-                entry=entry_of[connection.id],
-                connection=connection,
-                asset_keys=[spec.key for spec in specs.values()],
+                entry=item.entry, connection=item.connection, asset_keys=item.asset_keys, job=item.job
             )
-            for connection, specs in specs_by_connection
-            if entry_of[connection.id].schedule is not None
+            for item in built
+            if item.entry.schedule is not None
         ],
     )
-    return dg.Definitions(
-        assets=assets,
-        jobs=scheduled.jobs,
-        schedules=scheduled.schedules,
-        resources={resource_key: build_resource(config)},
-    )
+    return dg.Definitions(schedules=scheduled.schedules)
+
+
+# Each feature adds its schedules, sensors, checks or jobs as a fragment: f(config, built) -> Definitions.
+FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], dg.Definitions]] = [
+    _schedule_definitions,
+]
 
 
 def _specs_for(

@@ -64,6 +64,7 @@ class ScheduledConnection:
     entry: ConnectionEntry
     connection: Connection
     asset_keys: Sequence[dg.AssetKey]
+    job: dg.UnresolvedAssetJobDefinition | None = None  # made here when not given
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def build_schedules(
     schedules: list[dg.ScheduleDefinition] = []
     for plan in plans:
         connection = plan.scheduled.connection
-        job = jobs.get(connection.id)
+        job = jobs.get(connection.id) or plan.scheduled.job
         if job is None:
             job = build_connection_job(connection=connection, asset_keys=plan.scheduled.asset_keys)
             jobs[connection.id] = job

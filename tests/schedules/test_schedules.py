@@ -118,7 +118,8 @@ def test_both_schedules_of_a_connection_target_its_one_job(defs):
     assert schedules["pg_nightly"].job_name == "airbyte_sync_postgresql_minio_job"
     assert schedules["crm_api_postgres_schedule"].job_name == "airbyte_sync_crm_api_postgres_job"
     job_names = {job.name for job in defs.resolve_all_job_defs()}
-    assert "airbyte_sync_mssql_s3_job" not in job_names  # no schedule, no job
+    # Every connection has its job (sensors target it too), scheduled or not.
+    assert {"airbyte_sync_mssql_s3_job", "airbyte_sync_shop_orders_sqlite_job"} <= job_names
 
 
 def test_job_selects_exactly_the_connections_stream_assets(defs):
