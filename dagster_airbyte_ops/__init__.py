@@ -6,6 +6,7 @@ or use `AirbyteResource` on its own in your ops and assets.
 
 from .assets import build_connection_assets
 from .catalog import AirbyteCatalog, fetch_catalog
+from .component import AirbyteOpsComponent
 from .config import AirbyteOpsConfig, load_config, parse_config
 from .definitions import build_definitions
 from .errors import (
@@ -25,6 +26,7 @@ __all__ = [
     "AirbyteApiError",
     "AirbyteAuthError",
     "AirbyteCatalog",
+    "AirbyteOpsComponent",
     "AirbyteOpsConfig",
     "AirbyteOpsError",
     "AirbyteResource",

@@ -28,6 +28,7 @@ from .envrefs import EnvRef
 from .loader import (
     CONFIG_ENV_VAR,
     DEFAULT_CONFIG_FILENAME,
+    config_from_data,
     find_config_path,
     load_config,
     parse_config,
@@ -71,6 +72,7 @@ __all__ = [
     "ScheduleSpec",
     "SkipRule",
     "Webhook",
+    "config_from_data",
     "cron_problem",
     "describe_cron",
     "find_config_path",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -96,7 +97,13 @@ def parse_config(
     text: str, source_name: str = DEFAULT_CONFIG_FILENAME, *, environ: Mapping[str, str] | None = None
 ) -> AirbyteOpsConfig:
     """Validate configuration `text`; `source_name` is the file name used in messages."""
-    data = load_yaml(text, source_name)
+    return config_from_data(load_yaml(text, source_name), source_name, environ=environ)
+
+
+def config_from_data(
+    data: Any, source_name: str = DEFAULT_CONFIG_FILENAME, *, environ: Mapping[str, str] | None = None
+) -> AirbyteOpsConfig:
+    """Validate already-parsed YAML (e.g. a component's `attributes:`); messages as for a file."""
     if data is None or data == {}:
         raise ConfigError(
             f'{source_name}: the file is empty; add at least an "airbyte:" section and a "connections:" list'
