@@ -11,6 +11,7 @@ differs from its spec there.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -291,3 +292,60 @@ def emulator(
     if unknown:
         raise pytest.UsageError(f"unknown emulator settings: {sorted(unknown)}")
     return spec_checked_emulators(EmulatorSettings(**overrides), port=0)
+
+
+# ---- Dagster instances: SQLite (the default) and PostgreSQL (production) -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server per test process (xdist worker), stopped at the end."""
+    from postgres_server import INSTALL_HINT, PostgresServer, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {INSTALL_HINT}")
+        pytest.skip(f"PostgreSQL not installed: {INSTALL_HINT}")
+    server = PostgresServer.start(bin_dir)
+    yield server
+    server.stop()
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; dagster-postgres ships psycopg2.
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+@pytest.fixture(scope="session")
+def dagster_postgres_template(postgres_server, tmp_path_factory):
+    """A database with Dagster's schema already migrated; each test's database is a copy (fast)."""
+    import dagster as dg
+
+    url = postgres_server.new_database()
+    home = tmp_path_factory.mktemp("dagster_template_home")
+    overrides = {"storage": {"postgres": {"postgres_url": _sqlalchemy_url(url)}}}
+    with dg.instance_for_test(overrides=overrides, temp_dir=str(home)):
+        pass
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def dagster_instance(request, tmp_path):
+    """A real Dagster instance on each storage Dagster runs on: SQLite and PostgreSQL.
+
+    Tests of anything Dagster stores (materializations, runs, ticks, sensor cursors, pools) take this
+    fixture, so they prove the behaviour on the production storage too.
+    """
+    import dagster as dg
+
+    overrides: dict = {}
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        template = request.getfixturevalue("dagster_postgres_template")
+        url = _sqlalchemy_url(server.new_database(template=template))
+        overrides = {"storage": {"postgres": {"postgres_url": url}}}
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+        yield instance

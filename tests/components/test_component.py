@@ -79,3 +79,24 @@ def test_example_project_validates_with_dagster_cli(emulator, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "Validation successful" in completed.stderr + completed.stdout
+
+
+def test_dg_check_defs_passes_on_the_example(emulator, tmp_path):
+    dg_cli = Path(sys.executable).parent / "dg"
+    if not dg_cli.exists():
+        if os.environ.get("CI"):
+            pytest.fail("the dg CLI (dagster-dg-cli, in the test extra) is missing")
+        pytest.skip("dagster-dg-cli not installed; `pip install -e '.[test]'` installs it")
+    root = _copy_project(tmp_path)
+    env = {**os.environ, "AIRBYTE_URL": emulator.url, "DAGSTER_HOME": str(tmp_path)}
+    completed = subprocess.run(
+        [str(dg_cli), "check", "defs", "--use-active-venv"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-2000:]
+    assert "All definitions loaded successfully" in output
