@@ -6,6 +6,7 @@ or use `AirbyteResource` on its own in your ops and assets.
 
 from .assets import build_connection_assets
 from .catalog import AirbyteCatalog, fetch_catalog
+from .chain import Upstream, build_after_sensor
 from .component import AirbyteOpsComponent
 from .config import AirbyteOpsConfig, load_config, parse_config
 from .definitions import build_definitions
@@ -37,6 +38,8 @@ __all__ = [
     "SyncFailedError",
     "SyncResult",
     "SyncTimeoutError",
+    "Upstream",
+    "build_after_sensor",
     "build_connection_assets",
     "build_definitions",
     "fetch_catalog",

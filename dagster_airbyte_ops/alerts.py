@@ -4,14 +4,31 @@ Webhook URLs are secrets (a Slack incoming-webhook URL is its own credential), s
 `EnvRef`s and resolved only at send time; no message, log line or exception here ever contains one.
 Sending never raises: an alert that cannot be delivered is logged, and must not turn a sensor tick
 or a run into a failure of its own.
+
+The HTTP library underneath logs request lines (`POST /services/T0/B0/secret`) at DEBUG level; every
+URL this module resolves is registered with a log filter that masks it there too, so turning on
+debug logging does not leak it either.
+
+Example:
+    ```python
+    from dagster_airbyte_ops.alerts import SyncAlert, send_alert
+    from dagster_airbyte_ops.config import load_config
+
+    alert = SyncAlert(event="failed", connection_name="PostgreSQL → MinIO", connection_id="...",
+                      message="source config_error: password authentication failed")
+    send_alert(load_config().alerts.webhooks, alert)  # → number of webhooks that accepted it
+    ```
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import requests
 
@@ -23,6 +40,12 @@ logger = logging.getLogger(__name__)
 AlertEventName = Literal["succeeded", "failed", "cancelled", "timed_out"]
 AlertOrigin = Literal["dagster", "airbyte", "deferred"]
 WEBHOOK_TIMEOUT_S = 10.0
+WEBHOOK_CONNECT_TIMEOUT_S = 5.0
+#: One more try after a 429, a 5xx or a dropped connection; a webhook that is down stays a log line.
+WEBHOOK_ATTEMPTS = 2
+WEBHOOK_RETRY_DELAY_S = 0.5
+WEBHOOK_MAX_RETRY_AFTER_S = 5.0
+REDACTED = "<redacted webhook URL>"
 
 
 @dataclass(frozen=True)
@@ -71,27 +94,129 @@ def send_alert(
     *,
     environ: Mapping[str, str] | None = None,
     session: requests.Session | None = None,
+    log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
 ) -> int:
-    """Post `alert` to every webhook subscribed to its event; returns how many accepted it."""
-    logger.warning("%s", alert.text())
+    """Post `alert` to every webhook subscribed to its event; returns how many accepted it.
+
+    Never raises. Each webhook gets `WEBHOOK_ATTEMPTS` tries (a 429 or 5xx answer, or a connection
+    error, is tried once more); what still fails is logged by the webhook's position and variable
+    name, never its URL. Every line goes to this module's logger and also to `log` when given (a
+    sensor passes `context.log`, so they show in the tick's log in the UI).
+    """
+
+    def note(level: int, message: str, *args: object) -> None:
+        logger.log(level, message, *args)
+        if log is not None and log is not logger:
+            log.log(level, message, *args)
+
+    note(logging.INFO if alert.event == "succeeded" else logging.WARNING, "%s", alert.text())
     delivered = 0
     for index, webhook in enumerate(webhooks):
         if alert.event not in webhook.on:
             continue
-        where = f"alerts.webhooks[{index}] ({webhook.url.env})"
+        where = describe_webhook(index, webhook)
         try:
             url = webhook.url.resolve(environ)
         except ConfigError as exc:
-            logger.error("Alert not sent to %s: %s", where, exc)
+            note(logging.ERROR, "Alert not sent to %s: %s", where, exc)
             continue
-        try:
-            response = (session or requests).post(url, json=alert.payload(), timeout=WEBHOOK_TIMEOUT_S)
-        except requests.RequestException as exc:
-            # The exception text can quote the URL; name only its type.
-            logger.error("Alert not sent to %s: %s", where, type(exc).__name__)
-            continue
-        if response.status_code >= 400:
-            logger.error("Alert not sent to %s: the webhook answered HTTP %s", where, response.status_code)
-            continue
-        delivered += 1
+        register_secret_url(url)
+        problem = _post(url, alert.payload(), session)
+        if problem is None:
+            delivered += 1
+            note(logging.INFO, "Alert sent to %s.", where)
+        else:
+            note(logging.ERROR, "Alert not sent to %s: %s", where, problem)
     return delivered
+
+
+def describe_webhook(index: int, webhook: Webhook) -> str:
+    """`alerts.webhooks[0] ($SLACK_WEBHOOK_URL)`: how messages name a webhook without its URL."""
+    return f"alerts.webhooks[{index}] (${webhook.url.env})"
+
+
+def _post(url: str, payload: dict[str, object], session: requests.Session | None) -> str | None:
+    """None when the webhook accepted the alert, else why not (in words that never quote the URL)."""
+    problem = "not tried"
+    for attempt in range(WEBHOOK_ATTEMPTS):
+        delay = WEBHOOK_RETRY_DELAY_S
+        try:
+            response = (session or requests).post(
+                url,
+                json=payload,
+                timeout=(WEBHOOK_CONNECT_TIMEOUT_S, WEBHOOK_TIMEOUT_S),
+                allow_redirects=False,  # a redirect would re-send the alert (and its URL) elsewhere
+            )
+        except requests.RequestException as exc:
+            # The exception text quotes the URL; name only its type.
+            problem = f"{type(exc).__name__} (is the webhook reachable from here?)"
+        else:
+            status = response.status_code
+            if status < 300:
+                return None
+            if 300 <= status < 400:
+                return f"the webhook answered HTTP {status} (a redirect; not followed)"
+            problem = f"the webhook answered HTTP {status}"
+            if status != 429 and status < 500:
+                return problem  # 4xx: the request itself is refused; trying again will not help
+            delay = _retry_after(response.headers.get("Retry-After"), delay)
+        if attempt + 1 < WEBHOOK_ATTEMPTS:
+            time.sleep(delay)
+    return f"{problem}, after {WEBHOOK_ATTEMPTS} attempts"
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value is not None else default
+    except ValueError:
+        seconds = default
+    return min(max(seconds, 0.0), WEBHOOK_MAX_RETRY_AFTER_S)
+
+
+# ---- keeping URLs out of logs --------------------------------------------------------------------
+
+_secret_lock = threading.Lock()
+_secret_parts: set[str] = set()
+
+
+def register_secret_url(url: str) -> None:
+    """Mask `url` (and its path and credentials, which carry the secret) in HTTP-library log lines."""
+    parts = urlsplit(url)
+    secrets = {url}
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(path) > 1:
+        secrets.add(path)
+    if "@" in parts.netloc:
+        secrets.add(parts.netloc.rsplit("@", 1)[0])
+    with _secret_lock:
+        _secret_parts.update(secrets)
+
+
+def redact(text: str) -> str:
+    """`text` with every registered webhook URL (or its secret parts) replaced by a placeholder."""
+    with _secret_lock:
+        secrets = sorted(_secret_parts, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites log records that quote a webhook URL; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix
+            return True
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_FILTERED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
+_filter = _RedactingFilter()
+for _name in _FILTERED_LOGGERS:
+    logging.getLogger(_name).addFilter(_filter)

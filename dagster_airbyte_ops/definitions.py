@@ -15,6 +15,7 @@ import dagster as dg
 from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
 from .built import BuiltConnection
 from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fetch_catalog
+from .chain import chain_definitions
 from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
 from .errors import ConfigError
@@ -123,6 +124,7 @@ def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
 # Each feature adds its schedules, sensors, checks or jobs as a fragment: f(config, built) -> Definitions.
 FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], dg.Definitions]] = [
     _schedule_definitions,
+    chain_definitions,
 ]
 
 

@@ -243,7 +243,9 @@ class AirbyteResource(dg.ConfigurableResource):
                         f"timeout of {limit_s:g} s and was cancelled. Job: "
                         f"{self.job_url(job.connection_id, job_id)}",
                         job_id=job_id,
-                        metadata=self._job_metadata(job),
+                        metadata=self._job_metadata(
+                            job, reason=f"ran past the sync timeout of {limit_s:g} s and was cancelled"
+                        ),
                     )
                 delay = polling.next_delay_s(elapsed)
                 if limit_s is not None:
@@ -327,7 +329,7 @@ class AirbyteResource(dg.ConfigurableResource):
             raise SyncFailedError(
                 f"Airbyte job {job.id} of connection {connection_id} was cancelled in Airbyte. Job: {url}",
                 job_id=job.id,
-                metadata=self._job_metadata(job),
+                metadata=self._job_metadata(job, reason="cancelled in Airbyte"),
             )
         summary = job.failure_summary
         reason = "no failure reason reported"
@@ -339,12 +341,17 @@ class AirbyteResource(dg.ConfigurableResource):
             f"Airbyte job {job.id} of connection {connection_id} failed after {job.attempt_count} "
             f"attempt(s): {reason}. Job: {url}",
             job_id=job.id,
-            metadata=self._job_metadata(job),
+            metadata=self._job_metadata(job, reason=reason),
         )
 
-    def _job_metadata(self, job: Job) -> dict[str, dg.MetadataValue]:
-        return {
+    def _job_metadata(self, job: Job, *, reason: str | None = None) -> dict[str, dg.MetadataValue]:
+        # What alerts read from a failed step: which connection, which job, and why (see alerting.py).
+        metadata: dict[str, dg.MetadataValue] = {
+            "airbyte/connection_id": dg.MetadataValue.text(job.connection_id),
             "airbyte/job_id": dg.MetadataValue.int(job.id),
             "airbyte/job_status": dg.MetadataValue.text(job.status.value),
             "airbyte/job_url": dg.MetadataValue.url(self.job_url(job.connection_id, job.id)),
         }
+        if reason is not None:
+            metadata["airbyte/failure_reason"] = dg.MetadataValue.text(reason)
+        return metadata
