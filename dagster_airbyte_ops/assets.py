@@ -6,16 +6,18 @@ streams; the subset only decides which materializations are recorded.
 """
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 
 from .client.models import Connection
 from .resource import AirbyteResource
+from .run_tags import tag_run
 from .sync_result import SyncResult
 from .translator import slugify
 
 DEFAULT_RESOURCE_KEY = "airbyte"
+SyncMode = Literal["sync", "deferred"]
 
 
 def op_name_for(connection: Connection) -> str:
@@ -30,8 +32,14 @@ def build_connection_assets(
     op_name: str | None = None,
     op_tags: Mapping[str, Any] | None = None,
     pool: str | None = None,
+    mode: SyncMode = "sync",
 ) -> dg.AssetsDefinition:
-    """The multi-asset that syncs `connection` and records one materialization per stream."""
+    """The multi-asset that syncs `connection` and records one materialization per stream.
+
+    `mode="deferred"` makes the op start the sync and end at once, recording only an observation per
+    stream that names the pending job; the deferred sensor (`deferred.py`) records the
+    materializations when the job ends, so a long sync holds no run worker.
+    """
     keys_by_stream = {stream: spec.key for stream, spec in specs_by_stream.items()}
     connection_id = connection.id
 
@@ -44,9 +52,17 @@ def build_connection_assets(
         pool=pool,
         description=f"Runs the Airbyte sync of connection \u201c{connection.name}\u201d ({connection_id}).",
     )
-    def _sync_connection(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    def _sync_connection(
+        context: dg.AssetExecutionContext,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
         airbyte: AirbyteResource = getattr(context.resources, resource_key)
-        result = airbyte.sync(connection_id)
+        if mode == "deferred":
+            yield from _start_deferred(context, airbyte, connection, keys_by_stream)
+            return
+        result = airbyte.sync(
+            connection_id,
+            on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
+        )
         if result.skipped:
             context.log.info(
                 f"Connection {connection.name} already had job {result.job_id} running; nothing recorded."
@@ -85,3 +101,33 @@ def stream_materialization_metadata(result: SyncResult, stream_name: str) -> dic
         if result.bytes_synced is not None:
             metadata["airbyte/job_bytes_synced"] = dg.MetadataValue.int(result.bytes_synced)
     return metadata
+
+
+def _start_deferred(
+    context: dg.AssetExecutionContext,
+    airbyte: AirbyteResource,
+    connection: Connection,
+    keys_by_stream: Mapping[str, dg.AssetKey],
+) -> Iterator[dg.AssetObservation]:
+    """Start (or attach to) the sync, tag the run with the job and say it is pending; no waiting."""
+    job_id = airbyte.start_sync(
+        connection.id,
+        on_job=lambda job, _attached: tag_run(context, job.id, connection.id, deferred=True),
+    )
+    url = airbyte.job_url(connection.id, job_id, workspace_id=connection.workspace_id)
+    context.log.info(
+        f"Connection {connection.name}: Airbyte job {job_id} started in deferred mode; the "
+        f"airbyte_deferred_jobs sensor records its materializations when it ends. Job: {url}"
+    )
+    for key in keys_by_stream.values():
+        if key in context.selected_asset_keys:
+            yield dg.AssetObservation(
+                asset_key=key,
+                metadata={
+                    "airbyte/job_id": dg.MetadataValue.int(job_id),
+                    "airbyte/job_url": dg.MetadataValue.url(url),
+                    "airbyte/deferred": dg.MetadataValue.text(
+                        "pending: recorded by the deferred-jobs sensor when the job ends"
+                    ),
+                },
+            )

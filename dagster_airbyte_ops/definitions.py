@@ -18,7 +18,9 @@ from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fet
 from .chain import chain_definitions
 from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
+from .deferred import deferred_definitions
 from .errors import ConfigError
+from .observer import observer_definitions
 from .resource import AirbyteResource
 from .schedules import ScheduledConnection, build_connection_job, build_schedules
 from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
@@ -103,7 +105,10 @@ def definitions_from_catalog(
 
 def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.AssetsDefinition:
     return build_connection_assets(
-        connection=item.connection, specs_by_stream=item.specs, resource_key=item.resource_key
+        connection=item.connection,
+        specs_by_stream=item.specs,
+        resource_key=item.resource_key,
+        mode=item.entry.mode,
     )
 
 
@@ -124,6 +129,8 @@ def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
 # Each feature adds its schedules, sensors, checks or jobs as a fragment: f(config, built) -> Definitions.
 FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], dg.Definitions]] = [
     _schedule_definitions,
+    observer_definitions,
+    deferred_definitions,
     chain_definitions,
 ]
 

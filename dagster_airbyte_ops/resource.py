@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -32,6 +33,8 @@ AIRBYTE_CLOUD_UI_URL = "https://cloud.airbyte.com"
 AIRBYTE_CLOUD_API_HOST = "api.airbyte.com"
 
 RunningSyncPolicy = Literal["attach", "fail", "skip"]
+#: Called with (job, attached) as soon as a sync's job is known, before waiting for it.
+OnJob = Callable[[Job, bool], None]
 
 
 class AirbyteResource(dg.ConfigurableResource):
@@ -181,10 +184,13 @@ class AirbyteResource(dg.ConfigurableResource):
         workspaces = self.get_client().list_workspaces()
         return workspaces[0].id if len(workspaces) == 1 else None
 
-    def job_url(self, connection_id: str, job_id: int) -> str:
-        """Link to the job in the Airbyte UI (the connection's timeline, opened on that job)."""
+    def job_url(self, connection_id: str, job_id: int, *, workspace_id: str | None = None) -> str:
+        """Link to the job in the Airbyte UI (the connection's timeline, opened on that job).
+
+        Pass `workspace_id` when it is known (sensors know it from the catalog) to save the lookup.
+        """
         base = (self.ui_url or self._default_ui_url()).rstrip("/")
-        workspace = self.resolved_workspace_id()
+        workspace = workspace_id or self.resolved_workspace_id()
         connection_path = f"/connections/{connection_id}"
         prefix = f"{base}/workspaces/{workspace}" if workspace else base
         return f"{prefix}{connection_path}/timeline?jobId={job_id}&openLogs=true"
@@ -195,13 +201,24 @@ class AirbyteResource(dg.ConfigurableResource):
 
     # ---- syncs --------------------------------------------------------------------------------
 
-    def start_sync(self, connection_id: str) -> int:
-        """Trigger a sync (or find the one already running) and return its job id at once."""
-        job, _attached = self._trigger_or_attach(connection_id, policy="attach")
+    def start_sync(self, connection_id: str, *, on_job: OnJob | None = None) -> int:
+        """Trigger a sync (or find the one already running) and return its job id at once.
+
+        `on_job(job, attached)` is called as soon as the job is known (the assets tag their run with it).
+        """
+        job, attached = self._trigger_or_attach(connection_id, policy="attach")
+        if on_job is not None:
+            on_job(job, attached)
         return job.id
 
-    def sync(self, connection_id: str, *, timeout_s: float | None = None) -> SyncResult:
+    def sync(
+        self, connection_id: str, *, timeout_s: float | None = None, on_job: OnJob | None = None
+    ) -> SyncResult:
         """Run one sync of the connection to its end; never starts a second job beside a running one.
+
+        `on_job(job, attached)` is called once the job is triggered or attached to, before waiting: the
+        assets use it to tag their run so the observer sensor knows the job is Dagster's own. It is not
+        called for a job skipped under `on_running_sync='skip'` (that job stays someone else's).
 
         Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (cancelled after the
         timeout), SyncConflictError (a job was running and `on_running_sync='fail'`).
@@ -210,6 +227,8 @@ class AirbyteResource(dg.ConfigurableResource):
         if attached and self.on_running_sync == "skip":
             self._log.info("Connection %s already has job %s running; skipping.", connection_id, job.id)
             return SyncResult.skipped_for(connection_id, job)
+        if on_job is not None:
+            on_job(job, attached)
         return self.wait(job.id, connection_id=connection_id, timeout_s=timeout_s, attached=attached)
 
     def wait(

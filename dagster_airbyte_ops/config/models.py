@@ -372,6 +372,13 @@ class Alerts(_Model):
     webhooks: list[Webhook] = Field(default_factory=list)
 
 
+class ObserverSettings(_Model):
+    """`observer:` — the sensor that records syncs Dagster did not start (on unless `enabled: false`)."""
+
+    enabled: EnvBool = True
+    interval_s: EnvInt = Field(default=60, ge=10)
+
+
 # ---- the file ----------------------------------------------------------------------------------
 
 
@@ -383,6 +390,7 @@ class AirbyteOpsConfig(_Model):
     connections: list[ConnectionEntry] = Field(default_factory=list)
     downstream: list[DownstreamSpec] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
+    observer: ObserverSettings = Field(default_factory=ObserverSettings)
     max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
 
     _source: str = PrivateAttr(default="airbyte_ops.yaml")

@@ -716,7 +716,18 @@ def _parse_time(value: Any, name: str) -> float | None:
         raise invalid_input("must be an ISO-8601 date-time", name, value) from None
 
 
-def jobs_list(state: EmulatorState, body: dict[str, Any]) -> Any:
+def jobs_list_for_workspaces(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``jobs/list_for_workspaces``: ``jobs/list`` over the connections of the given workspaces."""
+    workspace_ids = set(body.get("workspaceIds") or [])
+    connection_ids = {
+        c.connection_id
+        for c in state.connections.values()
+        if not workspace_ids or c.workspace_id in workspace_ids
+    }
+    return jobs_list(state, body, connection_ids=connection_ids)
+
+
+def jobs_list(state: EmulatorState, body: dict[str, Any], connection_ids: set[str] | None = None) -> Any:
     """``jobs/list``: filter by config types, connection, statuses and time window; newest first."""
     require(body, "configTypes")
     config_types = set(body["configTypes"])
@@ -729,6 +740,8 @@ def jobs_list(state: EmulatorState, body: dict[str, Any]) -> Any:
     views = []
     for job in state.jobs.values():
         if job.config_type not in config_types or (config_id and job.connection_id != config_id):
+            continue
+        if connection_ids is not None and job.connection_id not in connection_ids:
             continue
         v = joblib.view(state, job)
         if statuses and v.status not in statuses:
@@ -813,6 +826,7 @@ HANDLERS: dict[str, Handler] = {
     "connections/reset": connections_reset,
     "jobs/get": jobs_get,
     "jobs/list": jobs_list,
+    "jobs/list_for_workspaces": jobs_list_for_workspaces,
     "jobs/cancel": jobs_cancel,
     "jobs/get_last_replication_job": jobs_get_last_replication_job,
 }

@@ -1,0 +1,188 @@
+"""The observer: records syncs that Airbyte's scheduler, UI or API ran, as if our op had run them.
+
+Without it, a sync Dagster did not launch is invisible to Dagster: downstream sensors do not fire
+and freshness checks count the table as stale although it just landed. Each tick makes one Airbyte
+call: the sync jobs updated since the cursor's watermark (minus `JOB_LIST_OVERLAP_S`), paginated.
+Every job that has ended there, belongs to a connection of these definitions and is not tagged on a
+Dagster run (`run_tags.py`: our op tags its run as soon as it triggers or attaches) is recorded:
+
+* succeeded: one `AssetMaterialization` per stream with the metadata our op records
+  (`dagster/row_count`, bytes, job id and link, attempts, duration) plus `airbyte/origin`;
+* failed or cancelled: an alert (`alerts.webhooks`, origin `airbyte`) and a warning; no
+  materialization, exactly as a failed step records none.
+
+The cursor holds the watermark (Airbyte's latest job update seen) and the ids of the ended jobs
+handled within the overlap, so no job is recorded twice. The first tick starts from now: it only
+remembers the jobs that ended before it, so enabling the observer does not replay history.
+
+Example:
+    ```python
+    import dagster as dg
+    from dagster_airbyte_ops.observer import build_observer_sensor
+
+    sensor = build_observer_sensor(built=built_connections, webhooks=[], minimum_interval_seconds=60)
+    defs = dg.Definitions(assets=[...], sensors=[sensor], resources={"airbyte": airbyte})
+    ```
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from .built import BuiltConnection
+from .config import AirbyteOpsConfig, Webhook
+from .job_events import (
+    JOB_LIST_OVERLAP_S,
+    alert,
+    alert_event_of,
+    failure_reason,
+    job_updated_ts,
+    list_jobs_since,
+    materializations_for,
+    workspace_of,
+)
+from .resource import AirbyteResource
+from .run_tags import jobs_started_by_dagster
+
+OBSERVER_SENSOR_NAME = "airbyte_observer"
+DEFAULT_OBSERVER_INTERVAL_S = 60
+OBSERVED_ORIGIN = "observed: started outside Dagster (Airbyte's scheduler, UI or API)"
+
+
+@dataclass(frozen=True)
+class ObserverCursor:
+    """Where the observer is: the watermark (epoch s, Airbyte's clock) and the ended jobs handled."""
+
+    watermark: float
+    handled: dict[int, float] = field(default_factory=dict)  # job id → its update time
+
+    def serialize(self) -> str:
+        return json.dumps(
+            {"v": 1, "watermark": self.watermark, "handled": {str(k): v for k, v in self.handled.items()}},
+            sort_keys=True,
+        )
+
+    @classmethod
+    def parse(cls, text: str | None) -> ObserverCursor | None:
+        """The cursor, or None for a first tick (no cursor, or one this version cannot read)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(
+                watermark=float(data["watermark"]),
+                handled={int(k): float(v) for k, v in data.get("handled", {}).items()},
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def observer_sensor_name(resource_key: str) -> str:
+    """`airbyte_observer` for the default resource key, `airbyte_observer_<key>` otherwise."""
+    return OBSERVER_SENSOR_NAME if resource_key == "airbyte" else f"{OBSERVER_SENSOR_NAME}_{resource_key}"
+
+
+def build_observer_sensor(
+    *,
+    built: Sequence[BuiltConnection],
+    webhooks: Sequence[Webhook] = (),
+    minimum_interval_seconds: int = DEFAULT_OBSERVER_INTERVAL_S,
+    name: str | None = None,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    """The observer sensor of one Airbyte instance (the resource the connections share)."""
+    if not built:
+        raise ValueError("build_observer_sensor: no connections to observe")
+    resource_key = built[0].resource_key
+    by_connection = {item.connection.id: item for item in built}
+    workspace_id = workspace_of(built)
+    webhook_list = list(webhooks)
+
+    @dg.sensor(
+        name=name or observer_sensor_name(resource_key),
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        required_resource_keys={resource_key},
+        description="Records materializations for Airbyte syncs that Dagster did not start (Airbyte's "
+        "scheduler, UI or API), and alerts on the ones that failed. One Airbyte call per tick.",
+    )
+    def _observer(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        airbyte: AirbyteResource = getattr(context.resources, resource_key)
+        cursor = ObserverCursor.parse(context.cursor)
+        watermark = cursor.watermark if cursor is not None else time.time()
+        handled = dict(cursor.handled) if cursor is not None else {}
+        jobs = list_jobs_since(airbyte, workspace_id=workspace_id, since_ts=watermark - JOB_LIST_OVERLAP_S)
+        ended = [job for job in jobs if job.is_terminal and job.id not in handled]
+        events: list[dg.AssetMaterialization] = []
+        if cursor is not None:
+            ours = [job for job in ended if job.connection_id in by_connection]
+            dagsters = jobs_started_by_dagster(context.instance, [(j.id, j.connection_id) for j in ours])
+            for job in sorted(ours, key=job_updated_ts):
+                if job.id in dagsters:
+                    continue
+                item = by_connection[job.connection_id]
+                url = airbyte.job_url(job.connection_id, job.id, workspace_id=item.connection.workspace_id)
+                if job.status.value == "succeeded":
+                    recorded = materializations_for(
+                        item,
+                        job,
+                        job_url=url,
+                        extra={"airbyte/origin": dg.MetadataValue.text(OBSERVED_ORIGIN)},
+                    )
+                    events.extend(recorded)
+                    context.log.info(
+                        f"Recorded Airbyte job {job.id} of {item.connection.name} (started outside "
+                        f"Dagster): {len(recorded)} stream(s)."
+                    )
+                else:
+                    context.log.warning(
+                        f"Airbyte job {job.id} of {item.connection.name} (started outside Dagster) "
+                        f"{job.status.value}; nothing recorded."
+                    )
+                alert(
+                    webhook_list,
+                    item,
+                    job,
+                    event=alert_event_of(job),
+                    message=failure_reason(job) if job.status.value != "succeeded" else "synced",
+                    origin="airbyte",
+                    job_url=url,
+                    log=context.log,
+                )
+        for job in ended:
+            handled[job.id] = job_updated_ts(job)
+        new_watermark = max([watermark, *(job_updated_ts(job) for job in jobs)])
+        keep_after = new_watermark - JOB_LIST_OVERLAP_S
+        new_cursor = ObserverCursor(
+            watermark=new_watermark, handled={k: v for k, v in handled.items() if v > keep_after}
+        ).serialize()
+        if events:
+            return dg.SensorResult(asset_events=events, cursor=new_cursor)
+        reason = "first tick: watching syncs that end from now on" if cursor is None else None
+        return dg.SensorResult(
+            skip_reason=reason or "no sync started outside Dagster has ended since the last tick",
+            cursor=new_cursor,
+        )
+
+    return _observer
+
+
+def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
+    """The observer fragment of `build_definitions` (see `observer:` in airbyte_ops.yaml)."""
+    settings = config.observer
+    if not built or not settings.enabled:
+        return dg.Definitions()
+    return dg.Definitions(
+        sensors=[
+            build_observer_sensor(
+                built=built,
+                webhooks=config.alerts.webhooks,
+                minimum_interval_seconds=int(settings.interval_s),
+            )
+        ]
+    )
