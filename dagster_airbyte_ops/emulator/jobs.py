@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from dagster_airbyte_ops.emulator import sqlite_destination
 from dagster_airbyte_ops.emulator.state import Connection, EmulatorState, Job, JobPlan
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
@@ -261,6 +262,9 @@ def view(state: EmulatorState, job: Job, now: float | None = None) -> JobView:
     if cancel is not None and status not in TERMINAL_STATUSES:
         # Cancelled in the gap between two attempts: nothing running, the job just stops.
         return JobView(job, "cancelled", job.created_at, cancel, run_start, cancel, attempts)
+    if status == "succeeded":
+        # Local destinations write when the job is first seen done, before anyone is told so.
+        sqlite_destination.land(state, job)
     return JobView(job, status, job.created_at, updated, run_start, ended, attempts)
 
 
@@ -275,12 +279,19 @@ def running_job(state: EmulatorState, connection_id: str) -> JobView | None:
 
 def create_job(state: EmulatorState, connection: Connection, config_type: str) -> Job:
     """Create and store a job for ``connection`` (the caller checks for conflicts)."""
+    job_id = state.next_job_id()
+    plan = make_plan(state, connection, config_type)
+    rows = sqlite_destination.prepare_job(
+        state, connection, job_id, config_type, status_of=lambda earlier: view(state, earlier).status
+    )
+    if rows is not None:  # the stats report exactly the rows the job will write
+        plan.streams = [(name, ns, rows.get(name, 0)) for name, ns, _ in plan.streams]
     job = Job(
-        job_id=state.next_job_id(),
+        job_id=job_id,
         connection_id=connection.connection_id,
         config_type=config_type,
         created_at=state.now(),
-        plan=make_plan(state, connection, config_type),
+        plan=plan,
     )
     state.jobs[job.job_id] = job
     return job

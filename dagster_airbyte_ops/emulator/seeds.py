@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagster_airbyte_ops.emulator.sqlite_destination import drop_tables
 from dagster_airbyte_ops.emulator.state import (
     Actor,
     Connection,
@@ -24,6 +25,9 @@ SOURCE_MSSQL = "b5ea17b1-f170-46dc-bc31-cc744ca984c1"
 SOURCE_FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
 SOURCE_GITHUB = "ef69ef6e-aa7f-4af1-a01d-ef775033524e"
 SOURCE_STRIPE = "e094cb9a-26de-4645-8761-65c0c425d1de"
+SOURCE_HUBSPOT = "36c891d9-4bd9-43ac-bad2-10e12756272c"
+#: A connector built in Airbyte's Connector Builder: a workspace's own definition, so its id is minted.
+SOURCE_SHOP_ORDERS_API = stable_id("definition", "Shop Orders API")
 DESTINATION_S3 = "4816b78f-1489-44c1-9060-4b19d5fa9362"
 DESTINATION_POSTGRES = "25c5221d-dce2-4163-ade9-739ef790f503"
 DESTINATION_SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"
@@ -89,6 +93,26 @@ DEFINITIONS: list[Definition] = [
         source_type="api",
     ),
     Definition(
+        SOURCE_HUBSPOT,
+        "source",
+        "HubSpot",
+        "airbyte/source-hubspot",
+        "6.0.1",
+        f"{_DOCS}/sources/hubspot",
+        source_type="api",
+    ),
+    Definition(
+        SOURCE_SHOP_ORDERS_API,
+        "source",
+        "Shop Orders API",
+        "airbyte/source-declarative-manifest",
+        "6.36.3",
+        "https://docs.airbyte.com/connector-development/connector-builder-ui/overview",
+        source_type="api",
+        release_stage="custom",
+        support_level="none",
+    ),
+    Definition(
         DESTINATION_S3, "destination", "S3", "airbyte/destination-s3", "1.5.4", f"{_DOCS}/destinations/s3"
     ),
     Definition(
@@ -128,6 +152,8 @@ DEFINITIONS: list[Definition] = [
 ]
 
 DEFAULT_WORKSPACE_NAME = "Default Workspace"
+#: Where the demo's Local SQLite destination writes (``data/airbyte.sqlite`` under the data dir).
+DEMO_SQLITE_PATH = "/local/airbyte.sqlite"
 
 
 # ---------------------------------------------------------------------- catalog helpers
@@ -359,20 +385,27 @@ def _crm_streams() -> list[dict[str, Any]]:
 
 
 def _shop_streams() -> list[dict[str, Any]]:
+    """The order API's streams. destination-sqlite has no deduplication: incremental streams append."""
     ns = "shop"
     return [
         stream(
             "orders",
             {
                 "order_id": col("integer"),
+                "customer_id": col("integer"),
                 "customer_email": col("string"),
+                "status": col("string"),
+                "currency": col("string"),
+                "shipping_country": col("string"),
+                "item_count": col("integer"),
                 "total": col("number"),
                 "placed_at": col("string", "date-time"),
+                "updated_at": col("string", "date-time"),
             },
             namespace=ns,
             primary_key=["order_id"],
-            cursor="placed_at",
-            destination_sync_mode="append_dedup",
+            cursor="updated_at",
+            destination_sync_mode="append",
         ),
         stream(
             "refunds",
@@ -380,6 +413,7 @@ def _shop_streams() -> list[dict[str, Any]]:
                 "refund_id": col("integer"),
                 "order_id": col("integer"),
                 "amount": col("number"),
+                "reason": col("string"),
                 "refunded_at": col("string", "date-time"),
             },
             namespace=ns,
@@ -548,14 +582,16 @@ def seed_demo(state: EmulatorState) -> None:
         "CRM API → Postgres",
         workspace_id=ws.workspace_id,
         source_name="HubSpot CRM",
-        source_definition_id=SOURCE_MYSQL,
+        source_definition_id=SOURCE_HUBSPOT,
         source_config={
-            "host": "crm-replica.internal",
-            "port": 3306,
-            "database": "crm",
-            "username": "airbyte",
-            "password": "**********",
-            "replication_method": {"method": "STANDARD"},
+            "credentials": {
+                "credentials_title": "OAuth Credentials",
+                "client_id": "7f4b0e2c-crm-sync",
+                "client_secret": "**********",
+                "refresh_token": "**********",
+            },
+            "start_date": "2024-01-01T00:00:00Z",
+            "enable_experimental_streams": False,
         },
         destination_name="Warehouse Postgres (staging)",
         destination_definition_id=DESTINATION_POSTGRES,
@@ -578,19 +614,25 @@ def seed_demo(state: EmulatorState) -> None:
         state,
         "Shop Orders → SQLite",
         workspace_id=ws.workspace_id,
-        source_name="Shop Orders (MySQL)",
-        source_definition_id=SOURCE_MYSQL,
+        source_name="Shop Orders API",
+        source_definition_id=SOURCE_SHOP_ORDERS_API,
         source_config={
-            "host": "orders-db.internal",
-            "port": 3306,
-            "database": "shop",
-            "username": "reporting",
-            "password": "**********",
-            "replication_method": {"method": "STANDARD"},
+            # OAuth with a refresh token (access tokens last an hour) and cursor pagination.
+            "api_base_url": "https://api.shop.example.com/v2",
+            "credentials": {
+                "auth_type": "oauth2_refresh_token",
+                "token_refresh_endpoint": "https://auth.shop.example.com/oauth/token",
+                "client_id": "airbyte-orders-export",
+                "client_secret": "**********",
+                "refresh_token": "**********",
+            },
+            "pagination": {"type": "cursor", "page_size": 250, "cursor_param": "page_token"},
+            "start_date": "2025-01-01T00:00:00Z",
         },
         destination_name="Local SQLite",
         destination_definition_id=DESTINATION_SQLITE,
-        destination_config={"destination_path": "/local/shop_orders.sqlite"},
+        # Airbyte mounts /local from LOCAL_ROOT; the emulator maps it to its data dir (data/ in the demo).
+        destination_config={"destination_path": DEMO_SQLITE_PATH},
         streams=_shop_streams(),
         created_at=t0 + 10800,
         namespace_definition="destination",
@@ -663,3 +705,4 @@ def apply_seed(state: EmulatorState, seed: str) -> None:
                 raise ValueError(f"seed {seed!r} must look like generated:N:M") from None
         else:
             raise ValueError(f"unknown seed {seed!r}; use demo, empty or generated:N:M")
+        drop_tables(state)

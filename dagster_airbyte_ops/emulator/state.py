@@ -44,6 +44,9 @@ class EmulatorSettings:
     token_lifetime_s: float | None = None
     default_job_duration_s: float = 2.0
     time_scale: float = 1.0
+    #: Where Airbyte's ``/local`` mount is (its ``LOCAL_ROOT``): local destinations such as SQLite
+    #: write their files here. None: they write nothing (job stats are the same).
+    data_dir: str | None = None
 
     @property
     def profile(self) -> VersionProfile:
@@ -240,6 +243,9 @@ class EmulatorState:
         self.request_log: list[LoggedRequest] = []
         self._job_ids = itertools.count(1)
         self.default_workspace_id = ""
+        #: Per connection id: simulated source, cursors and unwritten batches of local destinations
+        #: (``sqlite_destination.LocalSync``); cleared with the entities.
+        self.local_syncs: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ time
     def now(self) -> float:
@@ -329,6 +335,7 @@ class EmulatorState:
         self.connections.clear()
         self.jobs.clear()
         self.tokens.clear()
+        self.local_syncs.clear()
         self.reset_job_ids()
 
     def snapshot_catalog(self, catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:

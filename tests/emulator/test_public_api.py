@@ -41,7 +41,7 @@ def test_cloud_style_v1_mount(emulator: EmulatorServer) -> None:
 def test_sources_destinations_streams(emulator: EmulatorServer) -> None:
     wid = _get(emulator, "/workspaces").json()["data"][0]["workspaceId"]
     sources = _get(emulator, "/sources").json()["data"]
-    assert {s["sourceType"] for s in sources} >= {"postgres", "mssql", "mysql"}
+    assert {s["sourceType"] for s in sources} >= {"postgres", "mssql", "hubspot"}
     created = requests.post(
         f"{emulator.public_api_url}/sources",
         json={
