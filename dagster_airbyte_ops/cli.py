@@ -71,6 +71,14 @@ def _build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--no-wait", action="store_true", help="start the sync and return its job id")
     sync.set_defaults(handler=_run_sync)
 
+    adopt = commands.add_parser(
+        "adopt-schedules",
+        help="hand Airbyte's schedules of `schedule: from_airbyte` connections to Dagster (plan; --apply)",
+    )
+    _add_config_argument(adopt)
+    adopt.add_argument("--apply", action="store_true", help="set those connections to manual in Airbyte")
+    adopt.set_defaults(handler=_run_adopt_schedules)
+
     dev = commands.add_parser(
         "dev", help="start the emulator (demo data) in the background, then `dagster dev` on the demo"
     )
@@ -165,6 +173,15 @@ def _run_sync(args: argparse.Namespace) -> int:
         print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
     print(f"{connection.name}: {result.status.value if result.status else '?'} in {elapsed:.1f}s")
     return 0
+
+
+def _run_adopt_schedules(args: argparse.Namespace) -> int:
+    from .adopt import adopt_schedules
+
+    config, resource = _load(args)
+    client = resource.get_client()
+    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
+    return adopt_schedules(config, client, catalog.connections, apply=args.apply)
 
 
 def _port_is_free(port: int) -> bool:
