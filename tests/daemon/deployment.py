@@ -1,0 +1,130 @@
+"""A small Dagster deployment for end-to-end tests: `dagster-daemon run` on a real instance.
+
+The daemon starts its own code server from a workspace file (as in production), the queued run
+coordinator hands runs to the default run launcher, and every run executes in its own `dagster api
+execute_run` worker process that rebuilds the definitions from the reconstruction metadata the code
+server sent along. Nothing here is mocked: tests observe the instance and the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dagster as dg
+import yaml
+
+T = TypeVar("T")
+
+
+class DaemonDeployment:
+    """A project folder (config, workspace, DAGSTER_HOME) and a running `dagster-daemon`."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        config_text: str,
+        env: dict[str, str],
+        storage: dict[str, Any] | None = None,
+        max_concurrent_runs: int = 10,
+    ) -> None:
+        self.root = root
+        self.home = root / "dagster_home"
+        self.home.mkdir(parents=True)
+        (root / "airbyte_ops.yaml").write_text(config_text)
+        (root / "definitions.py").write_text(
+            "from dagster_airbyte_ops import build_definitions, load_config\n\n"
+            "defs = build_definitions(load_config())\n"
+        )
+        workspace = {
+            "load_from": [
+                {
+                    "python_file": {
+                        "relative_path": "definitions.py",
+                        "working_directory": str(root),
+                        "location_name": "airbyte_ops",
+                    }
+                }
+            ]
+        }
+        (root / "workspace.yaml").write_text(yaml.safe_dump(workspace))
+        instance_config: dict[str, Any] = {
+            "run_coordinator": {
+                "module": "dagster._core.run_coordinator",
+                "class": "QueuedRunCoordinator",
+                "config": {"max_concurrent_runs": max_concurrent_runs, "dequeue_interval_seconds": 1},
+            },
+            "sensors": {"use_threads": True, "num_workers": 4},
+            "telemetry": {"enabled": False},
+        }
+        if storage:
+            instance_config["storage"] = storage
+        (self.home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
+        self.env = {
+            **os.environ,
+            **env,
+            "DAGSTER_HOME": str(self.home),
+            "AIRBYTE_OPS_CONFIG": str(root / "airbyte_ops.yaml"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_path = root / "daemon.log"
+        self._process: subprocess.Popen[str] | None = None
+        self.instance = dg.DagsterInstance.from_config(str(self.home))
+
+    def start(self) -> DaemonDeployment:
+        log = self.log_path.open("w")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "dagster._daemon", "run", "-w", str(self.root / "workspace.yaml")],
+            cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self.instance.dispose()
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text() if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_for(self, what: str, probe: Callable[[], T | None], timeout_s: float = 120.0) -> T:
+        """Poll `probe` until it returns something truthy; fail with the daemon's log otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise AssertionError(f"dagster-daemon exited while waiting for {what}:\n{self.log_tail()}")
+            value = probe()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}:\n{self.log_tail()}")
+
+    def runs_of(self, job_name: str) -> list[dg.DagsterRun]:
+        return list(self.instance.get_runs(filters=dg.RunsFilter(job_name=job_name)))
+
+    def launch(self, job_name: str) -> None:
+        """Submit a run the way a person does from a terminal (it queues; the daemon launches it)."""
+        completed = subprocess.run(
+            [sys.executable, "-m", "dagster", "job", "launch", "-w", "workspace.yaml", "-j", job_name],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
