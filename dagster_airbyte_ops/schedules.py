@@ -292,6 +292,14 @@ def _name_problems(plans: Sequence[_Plan]) -> list[str]:
                 f'and \u201c{this}\u201d ({key} "{value}" selects both); remove name: so each gets '
                 "<connection>_schedule, or select them in separate entries"
             )
+        elif not plan.explicit_name and not first.explicit_name and slugify(this) == slugify(other):
+            # Same generated name: the two connection names slugify alike ("Orders → S3", "Orders / S3").
+            slug = slugify(this)
+            problems.append(
+                f"{plan.where}: connections \u201c{other}\u201d and \u201c{this}\u201d both become "
+                f'"{slug}" in Dagster names (schedule "{plan.name}", job "airbyte_sync_{slug}_job"); '
+                "rename one of them in Airbyte so their names differ in letters or digits"
+            )
         else:
             problems.append(
                 f'{plan.where}: schedule name "{plan.name}" of \u201c{this}\u201d is already the name of '
