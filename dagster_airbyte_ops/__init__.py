@@ -4,6 +4,9 @@ Start with `build_definitions(load_config())` (assets, resource and schedules fr
 or use `AirbyteResource` on its own in your ops and assets.
 """
 
+from .adopt import apply_adoption, plan_adoption
+from .alerting import build_alert_sensors
+from .alerts import SyncAlert, send_alert
 from .assets import build_connection_assets
 from .catalog import AirbyteCatalog, fetch_catalog
 from .chain import Upstream, build_after_sensor
@@ -34,15 +37,20 @@ __all__ = [
     "AirbyteStreamProps",
     "AirbyteTranslator",
     "ConfigError",
+    "SyncAlert",
     "SyncConflictError",
     "SyncFailedError",
     "SyncResult",
     "SyncTimeoutError",
     "Upstream",
+    "apply_adoption",
     "build_after_sensor",
+    "build_alert_sensors",
     "build_connection_assets",
     "build_definitions",
     "fetch_catalog",
     "load_config",
     "parse_config",
+    "plan_adoption",
+    "send_alert",
 ]

@@ -14,6 +14,8 @@ import dagster as dg
 
 from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
 from .built import BuiltConnection
+from .checks import freshness_definitions
+from .concurrency import airbyte_sync_executor, concurrency_definitions, pool_for
 from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fetch_catalog
 from .chain import chain_definitions
 from .client.models import Connection
@@ -48,8 +50,13 @@ def build_definitions(
     snapshot_dir: str | None = None,
     instance_key: str = DEFAULT_INSTANCE_KEY,
     resource_key: str = DEFAULT_RESOURCE_KEY,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
-    """Definitions for every connection the configuration selects (assets, schedules, the resource)."""
+    """Definitions for every connection the configuration selects (assets, schedules, the resource).
+
+    `executor` replaces `airbyte_sync_executor` (steps as threads; see concurrency.py) as the
+    executor of every job, e.g. `dg.multiprocess_executor` for a location with CPU-heavy assets.
+    """
     translator = translator or AirbyteTranslator()
 
     def fetch() -> AirbyteCatalog:
@@ -57,7 +64,9 @@ def build_definitions(
         return fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
 
     def build(catalog: AirbyteCatalog) -> dg.Definitions:
-        return definitions_from_catalog(config, catalog, translator=translator, resource_key=resource_key)
+        return definitions_from_catalog(
+            config, catalog, translator=translator, resource_key=resource_key, executor=executor
+        )
 
     loader = AirbyteCatalogLoader(
         key=instance_key,
@@ -79,6 +88,7 @@ def definitions_from_catalog(
     *,
     translator: AirbyteTranslator,
     resource_key: str = DEFAULT_RESOURCE_KEY,
+    executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
     """Pure function of config + catalog: no HTTP, so run workers rebuild exactly the same thing."""
     pairs = resolve_connections(config, catalog.connections)
@@ -98,6 +108,7 @@ def definitions_from_catalog(
         assets=[_connection_assets(config, item) for item in built],
         jobs=[item.job for item in built],
         resources={resource_key: build_resource(config)},
+        executor=executor or airbyte_sync_executor,
     )
     fragments = [builder(config, built) for builder in FRAGMENT_BUILDERS]
     return dg.Definitions.merge(base, *fragments)
@@ -109,6 +120,7 @@ def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.As
         specs_by_stream=item.specs,
         resource_key=item.resource_key,
         mode=item.entry.mode,
+        pool=pool_for(config, item.entry),
     )
 
 
@@ -132,6 +144,8 @@ FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], 
     observer_definitions,
     deferred_definitions,
     chain_definitions,
+    freshness_definitions,
+    concurrency_definitions,
 ]
 
 

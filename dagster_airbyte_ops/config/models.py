@@ -227,6 +227,17 @@ def _after_ref(value: str) -> str:
 AfterRef = Annotated[str, AfterValidator(_after_ref), BeforeValidator(resolve_scalar)]
 
 
+def _pool_name(value: str) -> str:
+    if not value or any(c.isspace() for c in value):
+        raise custom_error(
+            f'"{value}" is not a Dagster pool name: use non-blank characters without spaces, e.g. "airbyte/crm"'
+        )
+    return value
+
+
+PoolName = Annotated[str, AfterValidator(_pool_name), BeforeValidator(resolve_scalar)]
+
+
 def _connection_id(value: str) -> str:
     try:
         UUID(value)
@@ -258,6 +269,8 @@ class ConnectionEntry(_Model):
     freshness: Freshness | None = None
     mode: SyncMode = "sync"
     streams: Annotated[list[NonEmptyStr], Field(min_length=1), AfterValidator(unique_items)] | None = None
+    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
+    pool: Annotated[PoolName | None, _NULLABLE] = None
 
     _index: int = PrivateAttr(default=-1)
 

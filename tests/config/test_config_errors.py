@@ -516,6 +516,21 @@ BAD_CONFIGS = [
         id="max-concurrent-fraction",
     ),
     pytest.param(
+        "connections: [{name: a, max_concurrent_syncs: 0}]\n",
+        "airbyte_ops.yaml: connections[0].max_concurrent_syncs: must be at least 1, got 0",
+        id="entry-max-concurrent-zero",
+    ),
+    pytest.param(
+        "connections: [{name: a, max_concurent_syncs: 2}]\n",
+        'airbyte_ops.yaml: connections[0].max_concurent_syncs: unknown key; did you mean "max_concurrent_syncs"?',
+        id="entry-max-concurrent-typo",
+    ),
+    pytest.param(
+        "connections: [{name: a, pool: 'my pool'}]\n",
+        'airbyte_ops.yaml: connections[0].pool: "my pool" is not a Dagster pool name: use non-blank characters without spaces, e.g. "airbyte/crm"',
+        id="entry-pool-with-space",
+    ),
+    pytest.param(
         "conections: [{name: a}]\n",
         'airbyte_ops.yaml: conections: unknown key; did you mean "connections"?',
         id="top-level-unknown-key",

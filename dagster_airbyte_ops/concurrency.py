@@ -1,0 +1,465 @@
+"""How many Airbyte syncs run at once: the run's executor, and `max_concurrent_syncs` as Dagster pools.
+
+**The executor.** A sync step spends its life waiting for Airbyte; it needs no CPU of its own. Dagster's
+default multiprocess executor starts one process per step and runs as many as the machine has cores,
+so a run of 20 connections on two cores syncs two at a time (and raising its `max_concurrent` makes
+20 processes each import Dagster and rebuild the definitions before the first sync can start: see
+docs/concurrency.md for the figures). `airbyte_sync_executor` runs every step of a run in a thread of
+the run worker instead, up to `max_concurrent` (default 64) at once: 20 syncs start within a
+fraction of a second of each other. It keeps everything a Dagster executor promises — retries, step
+dependencies, tag concurrency limits, pools (slots are claimed before a step starts), hooks, and
+termination: terminating the run interrupts every running step, so each cancels its Airbyte job
+(`cancel_on_termination`). It needs no reconstructable job and works on any instance. Steps of your
+own CPU-heavy assets also run in threads under it; give such code locations Dagster's
+`multiprocess_executor` (`build_definitions(config, executor=dg.multiprocess_executor)`).
+
+**Pools.** `max_concurrent_syncs` at the top of airbyte_ops.yaml limits the `airbyte` pool, which every
+connection is in unless its entry has a limit (or pool) of its own; an entry's `max_concurrent_syncs`
+limits a pool of the connections it selects, `airbyte/<group or name or match>` unless the entry names
+it with `pool:` (entries naming the same pool share its limit). Dagster gives each step one pool, so a
+connection counts against exactly one limit. Dagster keeps pool limits in the instance, not in code:
+`apply_pool_limits(instance, config)` writes them, and the `airbyte_pool_limits_sensor` (RUNNING by
+default) does so on each tick, so editing the file and reloading the code location is enough. Without
+the daemon, `airbyte-ops pools --apply` does the same once.
+
+Example:
+    ```python
+    import dagster as dg
+    from dagster_airbyte_ops.concurrency import apply_pool_limits
+    from dagster_airbyte_ops.config import parse_config
+
+    config = parse_config("max_concurrent_syncs: 4\\nconnections: [{match: '*'}]")
+    apply_pool_limits(dg.DagsterInstance.get(), config)  # pool "airbyte" limited to 4
+    ```
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import queue
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster._core.events import DagsterEvent, EngineEventData
+from dagster._core.execution.api import ExecuteRunWithPlanIterable
+from dagster._core.execution.compute_logs import create_compute_log_file_key
+from dagster._core.execution.context.system import (
+    PlanExecutionContext,
+    PlanOrchestrationContext,
+    StepExecutionContext,
+)
+from dagster._core.execution.context_creation_job import PlanExecutionContextManager
+from dagster._core.execution.plan.execute_plan import _trigger_hook, dagster_event_sequence_for_step
+from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+from dagster._core.execution.plan.plan import ExecutionPlan
+from dagster._core.execution.retries import RetryMode, get_retries_config
+from dagster._core.execution.step_dependency_config import (
+    StepDependencyConfig,
+    get_step_dependency_config_field,
+)
+from dagster._core.execution.tags import get_tag_concurrency_limits_config
+from dagster._core.executor.base import Executor
+from dagster._utils.error import serializable_error_info_from_exc_info
+
+from .built import BuiltConnection
+from .config import AirbyteOpsConfig, ConnectionEntry
+from .config.loader import config_error
+from .translator import slugify
+
+DEFAULT_POOL = "airbyte"
+DEFAULT_MAX_CONCURRENT_STEPS = 64
+POOL_SENSOR_NAME = "airbyte_pool_limits_sensor"
+POOL_SENSOR_INTERVAL_S = 60
+#: How long the orchestrating thread waits for a step event before looking for steps to start.
+_EVENT_WAIT_S = 0.1
+
+
+# ---- pools --------------------------------------------------------------------------------------
+
+
+def pool_for(config: AirbyteOpsConfig, entry: ConnectionEntry) -> str | None:
+    """The Dagster pool of the connections `entry` selects (None: no limit configured anywhere)."""
+    if entry.pool is not None:
+        return entry.pool
+    if entry.max_concurrent_syncs is not None:
+        _, value = entry.selector
+        return f"{DEFAULT_POOL}/{entry.group or slugify(value) or entry.index}"
+    if config.max_concurrent_syncs is not None:
+        return DEFAULT_POOL
+    return None
+
+
+def pool_limits(config: AirbyteOpsConfig) -> dict[str, int]:
+    """Every pool limit the configuration sets, by pool name; conflicting limits are a ConfigError."""
+    limits: dict[str, int] = {}
+    set_by: dict[str, str] = {}
+    problems: list[str] = []
+    if config.max_concurrent_syncs is not None:
+        limits[DEFAULT_POOL] = config.max_concurrent_syncs
+        set_by[DEFAULT_POOL] = "max_concurrent_syncs"
+    for entry in config.connections:
+        if entry.max_concurrent_syncs is None:
+            continue
+        pool = pool_for(config, entry)
+        assert pool is not None
+        where = f"{entry.path}.max_concurrent_syncs"
+        if pool in limits and limits[pool] != entry.max_concurrent_syncs:
+            problems.append(
+                f"{where}: {entry.max_concurrent_syncs} conflicts with {limits[pool]} set for pool "
+                f'"{pool}" by {set_by[pool]}; set the limit once, or give this entry its own pool:'
+            )
+            continue
+        limits[pool] = entry.max_concurrent_syncs
+        set_by.setdefault(pool, where)
+    if problems:
+        raise config_error(config.source_name, problems)
+    return limits
+
+
+@dataclass(frozen=True)
+class PoolChange:
+    """One pool whose limit in the instance differs from the configuration: before → after."""
+
+    pool: str
+    before: int | None  # None: the instance has no limit for it
+    after: int
+
+    def __str__(self) -> str:
+        before = "unlimited" if self.before is None else str(self.before)
+        return f"pool {self.pool}: {before} -> {self.after}"
+
+
+def plan_pool_limits(instance: dg.DagsterInstance, limits: Mapping[str, int]) -> list[PoolChange]:
+    """The changes `apply_pool_limits` would make (nothing for pools already at their limit)."""
+    storage = instance.event_log_storage
+    _require_pool_support(instance)
+    known = set(storage.get_concurrency_keys())
+    changes = []
+    for pool, limit in sorted(limits.items()):
+        current = storage.get_concurrency_info(pool).slot_count if pool in known else None
+        if current != limit:
+            changes.append(PoolChange(pool=pool, before=current, after=limit))
+    return changes
+
+
+def apply_pool_limits(
+    instance: dg.DagsterInstance, config_or_limits: AirbyteOpsConfig | Mapping[str, int]
+) -> list[PoolChange]:
+    """Set the configured pool limits on the instance; returns what changed (idempotent).
+
+    Pools the configuration does not mention are left alone: they may be someone else's.
+    """
+    limits = (
+        pool_limits(config_or_limits)
+        if isinstance(config_or_limits, AirbyteOpsConfig)
+        else dict(config_or_limits)
+    )
+    changes = plan_pool_limits(instance, limits)
+    for change in changes:
+        instance.event_log_storage.set_concurrency_slots(change.pool, change.after)
+    return changes
+
+
+def _require_pool_support(instance: dg.DagsterInstance) -> None:
+    if not instance.event_log_storage.supports_global_concurrency_limits:
+        raise dg.DagsterInvariantViolationError(
+            "This Dagster instance's storage cannot hold pool limits (an in-memory instance, or a "
+            "SQLite one that needs `dagster instance migrate`); set DAGSTER_HOME to a persistent "
+            "instance so max_concurrent_syncs can be enforced."
+        )
+
+
+def build_pool_limits_sensor(
+    limits: Mapping[str, int],
+    *,
+    name: str = POOL_SENSOR_NAME,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    """A sensor that keeps the instance's pool limits equal to `limits` (it never launches runs)."""
+    wanted = dict(limits)
+    summary = ", ".join(f"{pool}={limit}" for pool, limit in sorted(wanted.items()))
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=POOL_SENSOR_INTERVAL_S,
+        default_status=default_status,
+        description=f"Keeps Dagster's pool limits as airbyte_ops.yaml sets them: {summary}.",
+    )
+    def _pool_limits(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        changes = apply_pool_limits(context.instance, wanted)
+        for change in changes:
+            context.log.info(f"Set {change}")
+        if changes:
+            return dg.SkipReason("Pool limits updated: " + "; ".join(map(str, changes)))
+        return dg.SkipReason(f"Pool limits already as configured: {summary}")
+
+    return _pool_limits
+
+
+def concurrency_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
+    """The pool-limits sensor when airbyte_ops.yaml sets any limit (a fragment)."""
+    limits = pool_limits(config)
+    if not limits:
+        return dg.Definitions()
+    return dg.Definitions(sensors=[build_pool_limits_sensor(limits)])
+
+
+# ---- the executor -------------------------------------------------------------------------------
+
+
+class _Done:
+    """Queue marker: the step's thread has finished (with the exception that ended it, if any)."""
+
+    def __init__(self, exc_info: Any = None) -> None:
+        self.exc_info = exc_info
+
+
+@dataclass
+class _Running:
+    thread: threading.Thread
+    context: StepExecutionContext
+    events: list[DagsterEvent] = field(default_factory=list)
+
+
+def _interrupt_thread(thread: threading.Thread) -> None:
+    """Raise DagsterExecutionInterruptedError in `thread` at its next Python instruction.
+
+    Signals reach only the main thread; this is how the interrupt of a terminated run gets to the
+    steps, whose sync then cancels its Airbyte job exactly as it would in a step process.
+    """
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(DagsterExecutionInterruptedError)
+        )
+
+
+def _run_step(step_key: str, context: StepExecutionContext, events: queue.Queue[Any]) -> None:
+    try:
+        for event in dagster_event_sequence_for_step(context):
+            events.put((step_key, event))
+    except BaseException:  # reported to the orchestrating thread, which fails the run with it
+        events.put((step_key, _Done(sys.exc_info())))
+        return
+    events.put((step_key, _Done()))
+
+
+class ThreadedStepExecutor(Executor):
+    """Runs the steps of a run in threads of the run worker, at most `max_concurrent` at once."""
+
+    def __init__(
+        self,
+        retries: RetryMode,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT_STEPS,
+        tag_concurrency_limits: list[dict[str, Any]] | None = None,
+        step_dependency_config: StepDependencyConfig | None = None,
+    ) -> None:
+        if max_concurrent < 1:
+            raise dg.DagsterInvalidConfigError(
+                f"max_concurrent must be at least 1, got {max_concurrent}", [], max_concurrent
+            )
+        self._retries = retries
+        self._max_concurrent = max_concurrent
+        self._tag_concurrency_limits = tag_concurrency_limits
+        self._step_dependency_config = step_dependency_config or StepDependencyConfig.default()
+
+    @property
+    def retries(self) -> RetryMode:
+        return self._retries
+
+    @property
+    def step_dependency_config(self) -> StepDependencyConfig:
+        return self._step_dependency_config
+
+    def execute(
+        self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
+    ) -> Iterator[DagsterEvent]:
+        yield DagsterEvent.engine_event(
+            plan_context,
+            f"Executing steps in threads of process {os.getpid()}, at most {self._max_concurrent} at once",
+            event_specific_data=EngineEventData.in_process(os.getpid(), execution_plan.step_keys_to_execute),
+        )
+        yield from ExecuteRunWithPlanIterable(
+            execution_plan=plan_context.execution_plan,
+            iterator=self._plan_iterator,
+            execution_context_manager=PlanExecutionContextManager(
+                job=plan_context.job,
+                retry_mode=plan_context.retry_mode,
+                execution_plan=plan_context.execution_plan,
+                run_config=plan_context.run_config,
+                dagster_run=plan_context.dagster_run,
+                instance=plan_context.instance,
+                raise_on_error=plan_context.raise_on_error,
+                output_capture=plan_context.output_capture,
+                step_dependency_config=self.step_dependency_config,
+            ),
+        )
+
+    def _plan_iterator(
+        self, job_context: PlanExecutionContext, execution_plan: ExecutionPlan
+    ) -> Iterator[DagsterEvent]:
+        """Dagster's in-process plan loop, with each step's event sequence run in its own thread."""
+        log_manager = job_context.instance.compute_log_manager
+        step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
+        events: queue.Queue[Any] = queue.Queue()
+        running: dict[str, _Running] = {}
+        interrupted = False
+        with (
+            InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) as pools,
+            execution_plan.start(
+                retry_mode=job_context.retry_mode,
+                max_concurrent=self._max_concurrent,
+                tag_concurrency_limits=self._tag_concurrency_limits,
+                instance_concurrency_context=pools,
+                step_dependency_config=job_context.step_dependency_config,
+            ) as active,
+        ):
+            # One capture of stdout/stderr for the whole process (threads share the file descriptors).
+            log_key = log_manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
+            with log_manager.capture_logs(log_key) as log_context:
+                yield DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
+                try:
+                    while running or (not interrupted and not active.is_complete):
+                        if not interrupted and active.check_for_interrupts():
+                            interrupted = True
+                            active.mark_interrupted()
+                            yield DagsterEvent.engine_event(
+                                job_context,
+                                "Run interrupted: interrupting the running steps "
+                                f"({', '.join(sorted(running))})",
+                                EngineEventData.interrupted(list(running)),
+                            )
+                            for item in running.values():
+                                _interrupt_thread(item.thread)
+                        if not interrupted:
+                            yield from self._start_steps(job_context, active, events, running)
+                        yield from self._drain(job_context, active, events, running)
+                except BaseException:
+                    for item in running.values():
+                        _interrupt_thread(item.thread)
+                    for item in running.values():
+                        item.thread.join(timeout=60)
+                    raise
+
+    def _start_steps(
+        self,
+        job_context: PlanExecutionContext,
+        active: Any,
+        events: queue.Queue[Any],
+        running: dict[str, _Running],
+    ) -> Iterator[DagsterEvent]:
+        steps = active.get_steps_to_execute(limit=self._max_concurrent - len(running))
+        yield from active.concurrency_event_iterator(job_context)
+        for step in steps:
+            context = job_context.for_step(step, active.get_known_state())
+            missing = [k for k in context.required_resource_keys if not hasattr(context.resources, k)]
+            if missing:
+                raise dg.DagsterInvariantViolationError(f"step {step.key} is missing resources {missing}")
+            thread = threading.Thread(
+                target=_run_step, args=(step.key, context, events), name=f"step:{step.key}", daemon=True
+            )
+            running[step.key] = _Running(thread=thread, context=context)
+            thread.start()
+
+    def _drain(
+        self,
+        job_context: PlanExecutionContext,
+        active: Any,
+        events: queue.Queue[Any],
+        running: dict[str, _Running],
+    ) -> Iterator[DagsterEvent]:
+        """Pass on the events the steps produced, and finish the steps whose thread has ended."""
+        try:
+            step_key, item = events.get(timeout=_EVENT_WAIT_S)
+        except queue.Empty:
+            return
+        while True:
+            current = running[step_key]
+            if isinstance(item, _Done):
+                current.thread.join()
+                del running[step_key]
+                if item.exc_info is not None and not isinstance(
+                    item.exc_info[1], (DagsterExecutionInterruptedError, KeyboardInterrupt)
+                ):
+                    yield DagsterEvent.engine_event(
+                        job_context,
+                        f"Step {step_key} raised outside of its own error handling",
+                        EngineEventData.engine_error(serializable_error_info_from_exc_info(item.exc_info)),
+                    )
+                    raise item.exc_info[1]
+                active.verify_complete(job_context, step_key)
+                for event in active.plan_events_iterator(job_context):
+                    current.events.append(event)
+                    yield event
+                yield from _trigger_hook(current.context, current.events)
+            else:
+                current.events.append(item)
+                yield item
+                active.handle_event(item)
+            try:
+                step_key, item = events.get_nowait()
+            except queue.Empty:
+                return
+
+
+SYNC_EXECUTOR_CONFIG = {
+    "max_concurrent": dg.Field(
+        int,
+        default_value=DEFAULT_MAX_CONCURRENT_STEPS,
+        description="How many steps run at once (threads of the run worker). Airbyte syncs wait on "
+        "Airbyte, so this can be far above the number of cores.",
+    ),
+    "tag_concurrency_limits": get_tag_concurrency_limits_config(),
+    "retries": get_retries_config(),
+    "step_dependency_config": get_step_dependency_config_field(),
+}
+
+
+@dg.executor(name="airbyte_sync_executor", config_schema=SYNC_EXECUTOR_CONFIG)
+def airbyte_sync_executor(init_context: dg.InitExecutorContext) -> ThreadedStepExecutor:
+    """Runs every step of a run in threads of the run worker, `max_concurrent` (64) at once.
+
+    Meant for runs of Airbyte syncs, which wait rather than compute. Run config can change it:
+    `execution: {config: {max_concurrent: 16}}`.
+    """
+    config = init_context.executor_config
+    return ThreadedStepExecutor(
+        retries=RetryMode.from_config(config["retries"]),  # type: ignore[arg-type]
+        max_concurrent=config["max_concurrent"],  # type: ignore[arg-type]
+        tag_concurrency_limits=config.get("tag_concurrency_limits"),  # type: ignore[arg-type]
+        step_dependency_config=StepDependencyConfig.from_config(
+            config.get("step_dependency_config")  # type: ignore[arg-type]
+        ),
+    )
+
+
+# ---- `airbyte-ops pools` ------------------------------------------------------------------------
+
+
+def pools_command(config: AirbyteOpsConfig, *, apply: bool, instance: dg.DagsterInstance) -> list[str]:
+    """What `airbyte-ops pools [--apply]` prints: configured vs. instance limits, then the changes."""
+    limits = pool_limits(config)
+    if not limits:
+        return [
+            f"{config.source_name} sets no pool limit (max_concurrent_syncs at the top or on a "
+            "connection entry); nothing to do."
+        ]
+    changes = {change.pool: change for change in plan_pool_limits(instance, limits)}
+    lines = [f"{'pool':<32} {'configured':>10}  in the instance"]
+    for pool, limit in sorted(limits.items()):
+        change = changes.get(pool)
+        current = limit if change is None else change.before
+        lines.append(f"{pool:<32} {limit:>10}  {'unlimited' if current is None else current}")
+    if not changes:
+        lines.append("Pool limits already as configured.")
+    elif apply:
+        apply_pool_limits(instance, limits)
+        lines.extend(f"Set {change}" for change in changes.values())
+    else:
+        lines.append(f"{len(changes)} pool limit(s) differ; run again with --apply to set them.")
+    return lines

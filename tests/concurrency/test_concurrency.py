@@ -1,0 +1,212 @@
+"""Many connections in one run sync together; `max_concurrent_syncs` caps them through Dagster pools.
+
+Real runs in a real SQLite instance (the storage that holds pool limits), executed by the executor the
+definitions carry, against the emulator; how many Airbyte jobs run at once is read from the emulator
+while the run executes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import execute_run
+
+from dagster_airbyte_ops import AirbyteTranslator
+from dagster_airbyte_ops.concurrency import (
+    DEFAULT_POOL,
+    POOL_SENSOR_NAME,
+    airbyte_sync_executor,
+    apply_pool_limits,
+    pool_limits,
+    pools_command,
+)
+from dagster_airbyte_ops.config import parse_config
+from dagster_airbyte_ops.definitions import build_definitions
+from dagster_airbyte_ops.errors import ConfigError
+from dagster_airbyte_ops.translator import slugify
+
+CONFIG = """
+airbyte:
+  url: "{url}"
+  api: config
+  retry_backoff_s: 0.01
+  poll_interval_s: 0.5
+"""
+RUN_TIMEOUT_S = 110.0
+
+
+class PerConnection(AirbyteTranslator):
+    """Generated connections all write raw/table_NNN; key them by connection."""
+
+    def get_asset_spec(self, props):
+        spec = super().get_asset_spec(props)
+        return spec.replace_attributes(key=spec.key.with_prefix(slugify(props.connection.name)))
+
+
+class JobWatcher(threading.Thread):
+    """Polls the emulator's jobs while a run executes; keeps the peak number running at once."""
+
+    def __init__(self, emulator) -> None:
+        super().__init__(daemon=True)
+        self.emulator = emulator
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            running = sum(1 for job in self.emulator.admin.jobs() if job["status"] == "running")
+            self.peak = max(self.peak, running)
+            time.sleep(0.05)
+
+    def __enter__(self) -> JobWatcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join(timeout=10)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        assert instance.event_log_storage.supports_global_concurrency_limits
+        yield instance
+
+
+def _defs(emulator, tmp_path, extra: str) -> dg.Definitions:
+    text = textwrap.dedent(CONFIG).format(url=emulator.url) + textwrap.dedent(extra)
+    config = parse_config(text, "airbyte_ops.yaml")
+    return build_definitions(config, translator=PerConnection(), snapshot_dir=str(tmp_path / "snapshots"))
+
+
+def _run_everything(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.DagsterRun:
+    """A run of every asset, executed by the job's own executor (not execute_in_process's)."""
+    job = defs.resolve_implicit_global_asset_job_def()
+    run = instance.create_run_for_job(job_def=job)
+    execute_run(InMemoryJob(job), run, instance)
+    finished = instance.get_run_by_id(run.run_id)
+    assert finished is not None
+    return finished
+
+
+@pytest.mark.emulator(seed="generated:20:3", default_job_duration_s=8.0)
+def test_twenty_connections_in_one_run_have_their_airbyte_jobs_running_at_the_same_time(
+    emulator, tmp_path, instance
+):
+    defs = _defs(emulator, tmp_path, 'connections: [{match: "*"}]\n')
+    assert defs.get_repository_def().get_job("__ASSET_JOB").executor_def is airbyte_sync_executor
+
+    with JobWatcher(emulator) as watcher:
+        run = _run_everything(defs, instance)
+
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    jobs = emulator.admin.jobs()
+    assert len(jobs) == 20 and {job["status"] for job in jobs} == {"succeeded"}
+    assert watcher.peak >= 15, f"at most {watcher.peak} Airbyte jobs ran at once"
+
+
+@pytest.mark.emulator(seed="generated:5:1", default_job_duration_s=2.0)
+def test_max_concurrent_syncs_caps_the_jobs_running_at_once(emulator, tmp_path, instance):
+    defs = _defs(emulator, tmp_path, 'max_concurrent_syncs: 2\nconnections: [{match: "*"}]\n')
+    config = parse_config(
+        textwrap.dedent(CONFIG).format(url=emulator.url) + "max_concurrent_syncs: 2\n", "airbyte_ops.yaml"
+    )
+    assert [str(c) for c in apply_pool_limits(instance, config)] == ["pool airbyte: unlimited -> 2"]
+
+    with JobWatcher(emulator) as watcher:
+        run = _run_everything(defs, instance)
+
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    jobs = emulator.admin.jobs()
+    assert len(jobs) == 5 and {job["status"] for job in jobs} == {"succeeded"}
+    assert watcher.peak == 2  # never more than the limit, and the limit (not the executor) was binding
+    assert instance.event_log_storage.get_concurrency_info(DEFAULT_POOL).claimed_slots == []
+
+
+@pytest.mark.emulator(seed="generated:4:1", default_job_duration_s=2.0)
+def test_an_entry_limit_applies_to_the_connections_it_selects(emulator, tmp_path, instance):
+    extra = """
+    connections:
+      - match: "generated-0000[01]"
+        max_concurrent_syncs: 1
+      - match: "generated-0000[23]"
+    """
+    defs = _defs(emulator, tmp_path, extra)
+    graph = defs.get_repository_def().asset_graph
+    pools = {
+        node.key.path[0]: node.pools for node in graph.asset_nodes if node.key.path[0].startswith("generated")
+    }
+    assert pools == {
+        "generated_00000": {"airbyte/generated_0000_01"},
+        "generated_00001": {"airbyte/generated_0000_01"},
+        "generated_00002": set(),
+        "generated_00003": set(),
+    }
+    sensor = defs.get_sensor_def(POOL_SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    first = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert "airbyte/generated_0000_01: unlimited -> 1" in first.skip_message
+    again = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert "already as configured" in again.skip_message
+
+    with JobWatcher(emulator) as watcher:
+        run = _run_everything(defs, instance)
+
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    by_connection = {job["connectionId"]: job for job in emulator.admin.jobs()}
+    assert len(by_connection) == 4
+    assert watcher.peak == 3  # the two limited ones one at a time, the two others alongside
+
+
+def test_pool_limits_from_config_and_conflicts():
+    config = parse_config(
+        textwrap.dedent("""
+        max_concurrent_syncs: 10
+        connections:
+          - {name: "PostgreSQL → MinIO", max_concurrent_syncs: 2}
+          - {match: "CRM*", group: crm, max_concurrent_syncs: 3}
+          - {match: "Shop*", pool: warehouse, max_concurrent_syncs: 1}
+          - {match: "Orders*", pool: warehouse}
+        """),
+        "airbyte_ops.yaml",
+    )
+    assert pool_limits(config) == {
+        "airbyte": 10,
+        "airbyte/postgresql_minio": 2,
+        "airbyte/crm": 3,
+        "warehouse": 1,
+    }
+    conflicting = parse_config(
+        "connections:\n  - {match: a*, pool: w, max_concurrent_syncs: 1}\n"
+        "  - {match: b*, pool: w, max_concurrent_syncs: 2}\n",
+        "airbyte_ops.yaml",
+    )
+    with pytest.raises(ConfigError) as error:
+        pool_limits(conflicting)
+    assert str(error.value) == (
+        'airbyte_ops.yaml: connections[1].max_concurrent_syncs: 2 conflicts with 1 set for pool "w" by '
+        "connections[0].max_concurrent_syncs; set the limit once, or give this entry its own pool:"
+    )
+
+
+def test_pools_command_shows_the_plan_and_applies_it(instance):
+    config = parse_config("max_concurrent_syncs: 4\n", "airbyte_ops.yaml")
+    assert pools_command(config, apply=False, instance=instance)[-1] == (
+        "1 pool limit(s) differ; run again with --apply to set them."
+    )
+    assert instance.event_log_storage.get_concurrency_keys() == set()
+    assert pools_command(config, apply=True, instance=instance)[-1] == "Set pool airbyte: unlimited -> 4"
+    assert instance.event_log_storage.get_concurrency_info("airbyte").slot_count == 4
+    assert pools_command(config, apply=True, instance=instance)[-1] == "Pool limits already as configured."
+
+
+def test_an_in_memory_instance_cannot_hold_pool_limits():
+    with pytest.raises(dg.DagsterInvariantViolationError, match="set DAGSTER_HOME"):
+        apply_pool_limits(dg.DagsterInstance.ephemeral(), {"airbyte": 2})

@@ -1,0 +1,126 @@
+"""`freshness: {max_lag: 2h}`: Dagster freshness checks on the stream assets, and the sensor that runs them.
+
+A real sync against the emulator, recorded in a real (SQLite) instance; "later" is Dagster's own clock
+frozen hours ahead, so the checks are evaluated exactly as the daemon would evaluate them then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from dagster._core.test_utils import freeze_time
+
+from dagster_airbyte_ops.checks import FRESHNESS_SENSOR_NAME, build_freshness_checks
+from dagster_airbyte_ops.config import parse_config
+from dagster_airbyte_ops.definitions import build_definitions
+
+CONFIG = """
+airbyte:
+  url: "{url}"
+  api: config
+  retry_backoff_s: 0.01
+  poll_interval_s: 0.2
+connections:
+  - name: "PostgreSQL → MinIO"
+    freshness: {{max_lag: 2h}}
+  - name: "MSSQL → S3"
+"""
+STREAMS = ["customers", "order_items", "orders", "products"]
+FRESH_KEYS = {dg.AssetKey(["public", s]) for s in STREAMS}
+JOB = "airbyte_sync_postgresql_minio_job"
+
+
+@pytest.fixture
+def defs(emulator, tmp_path) -> dg.Definitions:
+    config = parse_config(textwrap.dedent(CONFIG).format(url=emulator.url), "airbyte_ops.yaml")
+    return build_definitions(config, snapshot_dir=str(tmp_path / "snapshots"))
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _evaluations(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dg.AssetCheckEvaluation]:
+    return {
+        event.event_specific_data.asset_key: event.event_specific_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _run_sensor_request(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """Evaluate the freshness sensor and execute the run it requests, as the daemon would."""
+    sensor = defs.get_sensor_def(FRESHNESS_SENSOR_NAME)
+    request = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert isinstance(request, dg.RunRequest), request
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection=set(), asset_check_selection=set(request.asset_check_keys or [])
+    )
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def test_only_the_entry_with_freshness_gets_checks(defs):
+    graph = defs.get_repository_def().asset_graph
+    checked = {key.asset_key for key in graph.asset_check_keys}
+    assert checked == FRESH_KEYS
+    sensor = defs.get_sensor_def(FRESHNESS_SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_checks_pass_right_after_a_real_sync(defs, instance, emulator):
+    result = defs.resolve_job_def(JOB).execute_in_process(instance=instance)
+
+    assert result.success
+    assert [job["status"] for job in emulator.admin.jobs()] == ["succeeded"]
+    evaluations = _evaluations(result)  # the sync run evaluates its connection's checks after it
+    assert set(evaluations) == FRESH_KEYS
+    assert all(e.passed for e in evaluations.values()), [e.description for e in evaluations.values()]
+    sensor = defs.get_sensor_def(FRESHNESS_SENSOR_NAME)
+    # Nothing is due while the data is fresh: the sensor requests no run.
+    assert isinstance(sensor(dg.build_sensor_context(instance=instance, definitions=defs)), dg.SkipReason)
+
+
+def test_checks_fail_when_the_last_sync_is_older_than_max_lag(defs, instance):
+    assert defs.resolve_job_def(JOB).execute_in_process(instance=instance).success
+
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1, minutes=50)):
+        assert isinstance(
+            defs.get_sensor_def(FRESHNESS_SENSOR_NAME)(
+                dg.build_sensor_context(instance=instance, definitions=defs)
+            ),
+            dg.SkipReason,
+        )  # 1 h 50 after the sync: within max_lag, not due
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(hours=2, minutes=5)):
+        result = _run_sensor_request(defs, instance)
+
+    evaluations = _evaluations(result)
+    assert set(evaluations) == FRESH_KEYS
+    assert not any(e.passed for e in evaluations.values())
+    assert all("overdue" in (e.description or "") for e in evaluations.values())
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(key, "freshness_check") for key in FRESH_KEYS]
+    )
+    assert {record.status.value for record in latest.values()} == {"FAILED"}
+
+
+def test_a_fresh_sync_makes_a_failed_check_pass_again(defs, instance):
+    job = defs.resolve_job_def(JOB)
+    assert job.execute_in_process(instance=instance).success
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)):
+        assert not any(e.passed for e in _evaluations(_run_sensor_request(defs, instance)).values())
+        result = job.execute_in_process(instance=instance)  # the sync runs again, three hours later
+
+    assert all(e.passed for e in _evaluations(result).values())
+
+
+def test_build_freshness_checks_from_python():
+    [checks] = build_freshness_checks([dg.AssetKey(["public", "orders"])], max_lag=dt.timedelta(minutes=30))
+    assert {key.asset_key for key in checks.check_keys} == {dg.AssetKey(["public", "orders"])}
+    with pytest.raises(ValueError, match="max_lag must be longer than 0"):
+        build_freshness_checks([dg.AssetKey("x")], max_lag=dt.timedelta(0))
