@@ -1,0 +1,98 @@
+"""`python -m benchmarks [--quick] [--only NAME ...] [--out FILE]`: run, print the tables, write results.
+
+Without `--out`, a full run writes `benchmarks/results.md` and a `--quick` run writes nothing (the
+smoke test passes its own file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import lag, load, many_syncs, memory, observer_tick
+from .harness import ChildFailed, Options, Table, machine_facts
+from .subjects import theirs_available
+
+RESULTS = Path(__file__).with_name("results.md")
+NAMES = ("load", "many_syncs", "lag", "observer", "memory")
+
+
+def _runners(opts: Options) -> dict[str, Callable[[], list[Table]]]:
+    loaded: dict[str, dict] = {}
+
+    def load_results() -> dict:
+        if "load" not in loaded:
+            loaded["load"] = load.measure(opts)
+        return loaded["load"]
+
+    return {
+        "load": lambda: load.tables(opts, load_results()),
+        "many_syncs": lambda: many_syncs.run(opts),
+        "lag": lambda: lag.tables(opts, lag.measure(opts)),
+        "observer": lambda: observer_tick.run(opts),
+        "memory": lambda: memory.tables(opts, load_results()),
+    }
+
+
+def render(facts: dict[str, str], sections: list[str], elapsed_s: float, quick: bool) -> str:
+    head = [
+        "# Benchmark results" + (" (quick: smallest sizes, one repetition)" if quick else ""),
+        "",
+        "dagster_airbyte_ops against the official dagster-airbyte on the same Airbyte emulator. "
+        "Regenerate with `make bench` (see docs/performance.md). Cells: median (min-max) of the runs.",
+        "",
+    ]
+    head += [f"- {key}: {value}" for key, value in facts.items()]
+    load_now = os.getloadavg()
+    head += [
+        f"- load average at end (1/5/15 min): {load_now[0]:.2f} / {load_now[1]:.2f} / {load_now[2]:.2f}",
+        f"- total time: {elapsed_s / 60:.1f} min",
+        "",
+    ]
+    return "\n".join(head) + "\n" + "\n".join(sections)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smallest sizes, one repetition")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per measurement (default 3)")
+    parser.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
+    parser.add_argument("--ours-only", action="store_true", help="skip dagster-airbyte")
+    parser.add_argument("--out", type=Path, help="results file (default: benchmarks/results.md on full runs)")
+    args = parser.parse_args(argv)
+
+    has_theirs = theirs_available()
+    opts = Options(quick=args.quick, reps=args.reps, theirs=has_theirs and not args.ours_only)
+    if not has_theirs:
+        opts.log("dagster-airbyte is not installed (`make bench` installs it): measuring ours only")
+    facts = machine_facts()
+    started = time.monotonic()
+    sections: list[str] = []
+    failed = False
+    runners = _runners(opts)
+    for name in args.only or NAMES:
+        opts.log(f"benchmark {name}")
+        try:
+            tables = runners[name]()
+        except ChildFailed as error:
+            failed = True
+            sections.append(f"### {name}\n\nFailed: {error}\n")
+            opts.log(f"{name} failed: {error}")
+            continue
+        for table in tables:
+            text = table.markdown()
+            sections.append(text)
+            print(text, flush=True)
+    out = args.out or (None if args.quick else RESULTS)
+    if out is not None:
+        out.write_text(render(facts, sections, time.monotonic() - started, args.quick))
+        opts.log(f"written: {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
