@@ -234,7 +234,7 @@ def _evaluate(
     # A selection target is resolved on every tick so a wrong key fails loudly at once; a job's
     # own keys are only needed to place a new upstream's starting point.
     target_keys = target.keys(context, guard) if target.job is None or unknown else None
-    wanted = set(guard) | (target_keys or set() if unknown else set())
+    wanted = guard | (target_keys or set() if unknown else set())
     latest: dict[dg.AssetKey, int] = {}
     for record in context.instance.get_asset_records(list(wanted)):
         entry = record.asset_entry
@@ -249,8 +249,9 @@ def _evaluate(
     ready = bool(updated) and (mode == "any" or len(updated) == len(labels))
 
     if not ready:
+        strangers = _strangers(context, upstreams, newest)
         return dg.SensorResult(
-            skip_reason=dg.SkipReason(_waiting(labels, updated, mode)),
+            skip_reason=dg.SkipReason(_waiting(labels, updated, mode, strangers)),
             cursor=ChainCursor(consumed).to_json(),
         )
     for label in updated:
@@ -262,11 +263,32 @@ def _evaluate(
     )
 
 
-def _waiting(labels: Sequence[str], updated: Sequence[str], mode: AfterMode) -> str:
+def _strangers(
+    context: dg.SensorEvaluationContext, upstreams: Sequence[Upstream], newest: Mapping[str, int]
+) -> set[str]:
+    """Upstreams never materialized whose keys this code location does not define (typos, or
+    assets of another code location), so the skip message can say why they may never come."""
+    repo = context.repository_def
+    if repo is None:
+        return set()
+    graph = repo.asset_graph
+    return {
+        u.label for u in upstreams if newest[u.label] == 0 and not any(graph.has(k) for k in u.asset_keys)
+    }
+
+
+def _waiting(labels: Sequence[str], updated: Sequence[str], mode: AfterMode, strangers: set[str]) -> str:
+    def state(label: str) -> str:
+        if label in updated:
+            return "updated"
+        if label in strangers:
+            return "not yet: never materialized, and no asset of this code location has that key"
+        return "not yet"
+
     if mode == "any":
-        return f"waiting for {_join(list(labels), 'or')} (none updated since the last launch)"
-    states = [f"{label} ({'updated' if label in updated else 'not yet'})" for label in labels]
-    return f"waiting for {_join(states, 'and')}"
+        named = [f"{label} ({state(label)})" if label in strangers else label for label in labels]
+        return f"waiting for {_join(named, 'or')} (none updated since the last launch)"
+    return "waiting for " + _join([f"{label} ({state(label)})" for label in labels], "and")
 
 
 def _describe(target_text: str, upstreams: Sequence[Upstream], mode: AfterMode) -> str:

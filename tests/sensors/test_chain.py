@@ -293,3 +293,19 @@ def test_after_unknown_connection_is_reported_at_load(emulator, tmp_path):
         'airbyte_ops.yaml: connections[0].after: "PostgreSQL → MinIO" is neither a selected connection nor '
         'an asset key; select it under connections:, or write an asset key with "/" (e.g. "analytics/orders")'
     )
+
+
+def test_an_upstream_key_nobody_defines_is_named_in_the_skip_message(emulator, tmp_path, instance):
+    body = (
+        f'connections:\n  - name: "{PG}"\n  - name: "{MSSQL}"\n    after: ["{PG}", "analytics/orders_clen"]\n'
+    )
+    ticker = Ticker(user_defs(emulator, tmp_path, body), instance)
+    ticker.materialize_job(PG_JOB)
+
+    waiting = ticker.tick(MSSQL_SENSOR)
+
+    assert _launched(waiting) == []
+    assert waiting.skip_message == (
+        f"waiting for “{PG}” (updated) and analytics/orders_clen (not yet: never materialized, and no "
+        "asset of this code location has that key)"
+    )
