@@ -141,6 +141,13 @@ def build_deferred_sensor(
         now = time.time()
         cursor = DeferredCursor.parse(context.cursor, now=now)
         discovered_since = _discover(context.instance, cursor, by_connection)
+        for job_id, pending in list(cursor.pending.items()):
+            if pending.connection_id not in by_connection:  # dropped from airbyte_ops.yaml since
+                context.log.warning(
+                    f"Deferred Airbyte job {job_id}: connection {pending.connection_id} is no longer "
+                    "in the definitions (removed or switched to mode: sync); its outcome is not recorded."
+                )
+                del cursor.pending[job_id]
         events: list[dg.AssetMaterialization] = []
         if cursor.pending:
             starts = list(discovered_since)

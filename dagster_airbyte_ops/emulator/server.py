@@ -12,6 +12,7 @@ import uvicorn
 from dagster_airbyte_ops.emulator.admin_client import EmulatorAdmin
 from dagster_airbyte_ops.emulator.app import ResponseHook, build_app
 from dagster_airbyte_ops.emulator.faults import FaultRegistry
+from dagster_airbyte_ops.emulator.scheduler import EmulatorScheduler
 from dagster_airbyte_ops.emulator.seeds import apply_seed
 from dagster_airbyte_ops.emulator.state import EmulatorSettings, EmulatorState
 
@@ -59,6 +60,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.admin = EmulatorAdmin(self.url)
+        self.scheduler = EmulatorScheduler(self.state) if self.settings.scheduler else None
         if start:
             self.start()
 
@@ -92,12 +94,16 @@ class EmulatorServer:
             if time.monotonic() > deadline:
                 raise TimeoutError("emulator did not start in time")
             time.sleep(0.01)
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and release the port; safe to call more than once."""
         if self._stopped:
             return
         self._stopped = True
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)
@@ -120,4 +126,11 @@ def run_emulator(host: str = "127.0.0.1", port: int = 8001, settings: EmulatorSe
     settings = settings or EmulatorSettings()
     state = build_state(settings)
     app = build_app(state, FaultRegistry())
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+    scheduler = EmulatorScheduler(state) if settings.scheduler else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+    finally:
+        if scheduler is not None:
+            scheduler.stop()

@@ -44,6 +44,9 @@ class EmulatorSettings:
     token_lifetime_s: float | None = None
     default_job_duration_s: float = 2.0
     time_scale: float = 1.0
+    #: Run connections whose Airbyte schedule is basic or cron, as Airbyte's scheduler does
+    #: (emulator/scheduler.py). Off by default so tests see only the jobs they start.
+    scheduler: bool = False
     #: Where Airbyte's ``/local`` mount is (its ``LOCAL_ROOT``): local destinations such as SQLite
     #: write their files here. None: they write nothing (job stats are the same).
     data_dir: str | None = None
