@@ -10,7 +10,9 @@ from .alerts import SyncAlert, send_alert
 from .assets import build_connection_assets
 from .catalog import AirbyteCatalog, fetch_catalog
 from .chain import Upstream, build_after_sensor
+from .checks import build_freshness_checks
 from .component import AirbyteOpsComponent
+from .concurrency import airbyte_sync_executor, apply_pool_limits, pool_limits
 from .config import AirbyteOpsConfig, load_config, parse_config
 from .definitions import build_definitions
 from .errors import (
@@ -43,14 +45,18 @@ __all__ = [
     "SyncResult",
     "SyncTimeoutError",
     "Upstream",
+    "airbyte_sync_executor",
     "apply_adoption",
+    "apply_pool_limits",
     "build_after_sensor",
     "build_alert_sensors",
     "build_connection_assets",
     "build_definitions",
+    "build_freshness_checks",
     "fetch_catalog",
     "load_config",
     "parse_config",
     "plan_adoption",
+    "pool_limits",
     "send_alert",
 ]

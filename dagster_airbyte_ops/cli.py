@@ -79,6 +79,14 @@ def _build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--apply", action="store_true", help="set those connections to manual in Airbyte")
     adopt.set_defaults(handler=_run_adopt_schedules)
 
+    pools = commands.add_parser(
+        "pools",
+        help="max_concurrent_syncs as Dagster pool limits in $DAGSTER_HOME's instance (plan; --apply)",
+    )
+    _add_config_argument(pools)
+    pools.add_argument("--apply", action="store_true", help="set the limits on the instance")
+    pools.set_defaults(handler=_run_pools)
+
     dev = commands.add_parser(
         "dev", help="start the emulator (demo data) in the background, then `dagster dev` on the demo"
     )
@@ -172,6 +180,20 @@ def _run_sync(args: argparse.Namespace) -> int:
     for name, stats in sorted(result.stream_stats.items()):
         print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
     print(f"{connection.name}: {result.status.value if result.status else '?'} in {elapsed:.1f}s")
+    return 0
+
+
+def _run_pools(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from .concurrency import pools_command
+
+    config = load_config(args.config)
+    if not os.environ.get("DAGSTER_HOME"):
+        print("airbyte-ops: set DAGSTER_HOME to the directory of your Dagster instance", file=sys.stderr)
+        return 1
+    with dg.DagsterInstance.get() as instance:
+        print("\n".join(pools_command(config, apply=args.apply, instance=instance)))
     return 0
 
 

@@ -210,3 +210,28 @@ def test_pools_command_shows_the_plan_and_applies_it(instance):
 def test_an_in_memory_instance_cannot_hold_pool_limits():
     with pytest.raises(dg.DagsterInvariantViolationError, match="set DAGSTER_HOME"):
         apply_pool_limits(dg.DagsterInstance.ephemeral(), {"airbyte": 2})
+
+
+def test_pools_cli_applies_to_the_dagster_home_instance(tmp_path, monkeypatch, capsys):
+    from dagster_airbyte_ops.cli import main
+
+    config = tmp_path / "airbyte_ops.yaml"
+    config.write_text('max_concurrent_syncs: 3\nconnections:\n  - {match: "CRM*", max_concurrent_syncs: 1}\n')
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false}\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+
+    assert main(["pools", "--config", str(config)]) == 0
+    assert "2 pool limit(s) differ; run again with --apply" in capsys.readouterr().out
+    assert main(["pools", "--config", str(config), "--apply"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "Set pool airbyte: unlimited -> 3",
+        "Set pool airbyte/crm: unlimited -> 1",
+    ]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.event_log_storage.get_concurrency_info("airbyte/crm").slot_count == 1
+
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert main(["pools", "--config", str(config)]) == 1
+    assert "set DAGSTER_HOME" in capsys.readouterr().err
