@@ -12,13 +12,14 @@ from typing import Any
 
 import dagster as dg
 
+from .alerting import alert_definitions
 from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
 from .built import BuiltConnection
-from .checks import freshness_definitions
-from .concurrency import airbyte_sync_executor, concurrency_definitions, pool_for
 from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fetch_catalog
 from .chain import chain_definitions
+from .checks import freshness_definitions
 from .client.models import Connection
+from .concurrency import airbyte_sync_executor, concurrency_definitions, pool_for
 from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
 from .deferred import deferred_definitions
 from .errors import ConfigError
@@ -30,9 +31,16 @@ from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
 DEFAULT_INSTANCE_KEY = "default"
 
 
-def build_resource(config: AirbyteOpsConfig) -> AirbyteResource:
-    """The resource as Dagster stores it: secrets as `EnvVar` references, resolved only at run time."""
-    return AirbyteResource(**config.airbyte.resource_kwargs())
+def build_resource(config: AirbyteOpsConfig, *, workspace_id: str | None = None) -> AirbyteResource:
+    """The resource as Dagster stores it: secrets as `EnvVar` references, resolved only at run time.
+
+    `workspace_id` (the catalog's) fills in an unset `airbyte.workspace_id`, so run workers never
+    ask Airbyte which workspace they are in: they may have no access to its listing endpoints.
+    """
+    kwargs = config.airbyte.resource_kwargs()
+    if kwargs.get("workspace_id") is None and workspace_id is not None:
+        kwargs["workspace_id"] = workspace_id
+    return AirbyteResource(**kwargs)
 
 
 def build_load_time_resource(config: AirbyteOpsConfig) -> AirbyteResource:
@@ -107,7 +115,7 @@ def definitions_from_catalog(
     base = dg.Definitions(
         assets=[_connection_assets(config, item) for item in built],
         jobs=[item.job for item in built],
-        resources={resource_key: build_resource(config)},
+        resources={resource_key: build_resource(config, workspace_id=catalog.workspace_id)},
         executor=executor or airbyte_sync_executor,
     )
     fragments = [builder(config, built) for builder in FRAGMENT_BUILDERS]
@@ -146,6 +154,7 @@ FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], 
     chain_definitions,
     freshness_definitions,
     concurrency_definitions,
+    alert_definitions,
 ]
 
 

@@ -20,7 +20,14 @@ from pydantic import Field
 
 from .client import AirbyteClient
 from .client.models import Job, JobStatus
-from .errors import AirbyteApiError, ConfigError, SyncConflictError, SyncFailedError, SyncTimeoutError
+from .errors import (
+    AirbyteApiError,
+    AirbyteOpsError,
+    ConfigError,
+    SyncConflictError,
+    SyncFailedError,
+    SyncTimeoutError,
+)
 from .polling import AdaptivePolling
 from .sync_result import SyncResult
 
@@ -190,7 +197,15 @@ class AirbyteResource(dg.ConfigurableResource):
         Pass `workspace_id` when it is known (sensors know it from the catalog) to save the lookup.
         """
         base = (self.ui_url or self._default_ui_url()).rstrip("/")
-        workspace = workspace_id or self.resolved_workspace_id()
+        workspace = workspace_id
+        if workspace is None:
+            try:
+                workspace = self.resolved_workspace_id()
+            except AirbyteOpsError as exc:
+                # A link is a convenience: a sync that ran must not fail because a lookup for it did.
+                logging.getLogger(__name__).warning(
+                    "Airbyte job link without workspace (the workspace lookup failed: %s)", exc
+                )
         connection_path = f"/connections/{connection_id}"
         prefix = f"{base}/workspaces/{workspace}" if workspace else base
         return f"{prefix}{connection_path}/timeline?jobId={job_id}&openLogs=true"

@@ -33,6 +33,7 @@ class DaemonDeployment:
         env: dict[str, str],
         storage: dict[str, Any] | None = None,
         max_concurrent_runs: int = 10,
+        code_server_port: int | None = None,
     ) -> None:
         self.root = root
         self.home = root / "dagster_home"
@@ -42,17 +43,20 @@ class DaemonDeployment:
             "from dagster_airbyte_ops import build_definitions, load_config\n\n"
             "defs = build_definitions(load_config())\n"
         )
-        workspace = {
-            "load_from": [
-                {
-                    "python_file": {
-                        "relative_path": "definitions.py",
-                        "working_directory": str(root),
-                        "location_name": "airbyte_ops",
-                    }
+        self.code_server_port = code_server_port
+        if code_server_port is None:  # the daemon starts its own code server, as `dagster dev` does
+            target: dict[str, Any] = {
+                "python_file": {
+                    "relative_path": "definitions.py",
+                    "working_directory": str(root),
+                    "location_name": "airbyte_ops",
                 }
-            ]
-        }
+            }
+        else:  # a separate code server, as a user-code deployment on Kubernetes
+            target = {
+                "grpc_server": {"host": "127.0.0.1", "port": code_server_port, "location_name": "airbyte_ops"}
+            }
+        workspace = {"load_from": [target]}
         (root / "workspace.yaml").write_text(yaml.safe_dump(workspace))
         instance_config: dict[str, Any] = {
             "run_coordinator": {
@@ -75,9 +79,55 @@ class DaemonDeployment:
         }
         self.log_path = root / "daemon.log"
         self._process: subprocess.Popen[str] | None = None
+        self._code_server: subprocess.Popen[str] | None = None
         self.instance = dg.DagsterInstance.from_config(str(self.home))
 
+    def start_code_server(self, timeout_s: float = 120.0) -> None:
+        """`dagster api grpc` serving definitions.py; returns once it answers."""
+        from dagster._grpc.client import DagsterGrpcClient
+
+        assert self.code_server_port is not None
+        log = (self.root / "code_server.log").open("w")
+        self._code_server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "api",
+                "grpc",
+                "--python-file",
+                "definitions.py",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.code_server_port),
+                "--location-name",
+                "airbyte_ops",
+            ],
+            cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        client = DagsterGrpcClient(port=self.code_server_port, host="127.0.0.1")
+
+        def answers() -> bool:
+            try:
+                client.ping("")
+                return True
+            except Exception:
+                if self._code_server is not None and self._code_server.poll() is not None:
+                    raise AssertionError(
+                        "the code server exited:\n" + (self.root / "code_server.log").read_text()[-3000:]
+                    ) from None
+                return False
+
+        self.wait_for("the code server", answers, timeout_s=timeout_s)
+
     def start(self) -> DaemonDeployment:
+        if self.code_server_port is not None and self._code_server is None:
+            self.start_code_server()
         log = self.log_path.open("w")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "dagster._daemon", "run", "-w", str(self.root / "workspace.yaml")],
@@ -90,12 +140,13 @@ class DaemonDeployment:
         return self
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        for process in (self._process, self._code_server):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         self.instance.dispose()
 
     def log_tail(self, lines: int = 60) -> str:
@@ -113,6 +164,20 @@ class DaemonDeployment:
                 return value
             time.sleep(0.5)
         raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}:\n{self.log_tail()}")
+
+    def failure_text(self, run: dg.DagsterRun) -> str:
+        """What went wrong in `run`: its error and failure events, for assertion messages."""
+        lines = []
+        for record in self.instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None:
+                continue
+            if event.is_failure or event.event_type_value in ("ENGINE_EVENT", "RUN_FAILURE", "STEP_FAILURE"):
+                error = getattr(event.event_specific_data, "error", None)
+                lines.append(
+                    f"{event.event_type_value}: {record.message} {error.to_string() if error else ''}"
+                )
+        return "\n".join(lines)[-6000:]
 
     def runs_of(self, job_name: str) -> list[dg.DagsterRun]:
         return list(self.instance.get_runs(filters=dg.RunsFilter(job_name=job_name)))
