@@ -14,6 +14,7 @@ from .checks import build_freshness_checks
 from .component import AirbyteOpsComponent
 from .concurrency import airbyte_sync_executor, apply_pool_limits, pool_limits
 from .config import AirbyteOpsConfig, load_config, parse_config
+from .deferred import build_deferred_sensor
 from .definitions import build_definitions
 from .errors import (
     AirbyteApiError,
@@ -24,6 +25,8 @@ from .errors import (
     SyncFailedError,
     SyncTimeoutError,
 )
+from .job_events import WatchedConnection
+from .observer import build_observer_sensor
 from .resource import AirbyteResource
 from .sync_result import SyncResult
 from .translator import AirbyteStreamProps, AirbyteTranslator
@@ -45,14 +48,17 @@ __all__ = [
     "SyncResult",
     "SyncTimeoutError",
     "Upstream",
+    "WatchedConnection",
     "airbyte_sync_executor",
     "apply_adoption",
     "apply_pool_limits",
     "build_after_sensor",
     "build_alert_sensors",
     "build_connection_assets",
+    "build_deferred_sensor",
     "build_definitions",
     "build_freshness_checks",
+    "build_observer_sensor",
     "fetch_catalog",
     "load_config",
     "parse_config",

@@ -30,11 +30,13 @@ from typing import Any
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from .assets import DEFAULT_RESOURCE_KEY
 from .built import BuiltConnection
 from .client.models import Job, JobStatus
 from .config import AirbyteOpsConfig, Webhook
 from .job_events import (
     JOB_LIST_OVERLAP_S,
+    WatchedConnection,
     alert,
     alert_event_of,
     failure_reason,
@@ -115,17 +117,17 @@ def deferred_sensor_name(resource_key: str) -> str:
 
 def build_deferred_sensor(
     *,
-    built: Sequence[BuiltConnection],
+    connections: Sequence[WatchedConnection],
+    resource_key: str = DEFAULT_RESOURCE_KEY,
     webhooks: Sequence[Webhook] = (),
     minimum_interval_seconds: int = DEFAULT_DEFERRED_INTERVAL_S,
     name: str | None = None,
 ) -> dg.SensorDefinition:
     """The sensor that records the deferred syncs of these connections (one Airbyte instance)."""
-    if not built:
+    if not connections:
         raise ValueError("build_deferred_sensor: no connections")
-    resource_key = built[0].resource_key
-    by_connection = {item.connection.id: item for item in built}
-    workspace_id = workspace_of(built)
+    by_connection = {item.connection.id: item for item in connections}
+    workspace_id = workspace_of(connections)
     webhook_list = list(webhooks)
 
     @dg.sensor(
@@ -182,7 +184,7 @@ def build_deferred_sensor(
 
 
 def _discover(
-    instance: dg.DagsterInstance, cursor: DeferredCursor, by_connection: dict[str, BuiltConnection]
+    instance: dg.DagsterInstance, cursor: DeferredCursor, by_connection: dict[str, WatchedConnection]
 ) -> list[float]:
     """Add the deferred jobs of runs updated since the cursor; returns their start times."""
     records = instance.get_run_records(
@@ -210,7 +212,7 @@ def _discover(
         start = record.start_time or _epoch(record.create_timestamp)
         for job_id in new:
             item = by_connection[jobs[job_id]]
-            all_keys = [spec.key.to_user_string() for spec in item.specs.values()]
+            all_keys = [key.to_user_string() for key in item.keys_by_stream.values()]
             selected = [k for k in all_keys if k in keys.get(job_id, set())]
             # No observation (a run tagged by hand, or by an older version): every stream.
             cursor.pending[job_id] = PendingJob(
@@ -253,7 +255,7 @@ def _cancel_timed_out(
 def _record(
     context: dg.SensorEvaluationContext,
     airbyte: AirbyteResource,
-    item: BuiltConnection,
+    item: WatchedConnection,
     job: Job,
     pending: PendingJob,
     webhooks: list[Webhook],
@@ -311,4 +313,9 @@ def deferred_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
     deferred = [item for item in built if item.entry.mode == "deferred"]
     if not deferred:
         return dg.Definitions()
-    return dg.Definitions(sensors=[build_deferred_sensor(built=deferred, webhooks=config.alerts.webhooks)])
+    sensor = build_deferred_sensor(
+        connections=[WatchedConnection.of(item) for item in deferred],
+        resource_key=deferred[0].resource_key,
+        webhooks=config.alerts.webhooks,
+    )
+    return dg.Definitions(sensors=[sensor])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -19,7 +20,7 @@ import dagster as dg
 from .alerts import AlertEventName, AlertOrigin, SyncAlert, send_alert
 from .assets import stream_materialization_metadata
 from .built import BuiltConnection
-from .client.models import Job, JobStatus
+from .client.models import Connection, Job, JobStatus
 from .config import Webhook
 from .resource import AirbyteResource
 from .sync_result import SyncResult
@@ -38,9 +39,23 @@ def utc(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-def workspace_of(built: Sequence[BuiltConnection]) -> str | None:
+@dataclass(frozen=True)
+class WatchedConnection:
+    """What the observer and deferred sensors need of a connection: Airbyte's record of it (from
+    `fetch_catalog`) and the asset key of each stream they should record."""
+
+    connection: Connection
+    keys_by_stream: Mapping[str, dg.AssetKey]
+
+    @classmethod
+    def of(cls, built: BuiltConnection) -> WatchedConnection:
+        """The connection as `build_definitions` made it (its stream specs' keys)."""
+        return cls(built.connection, {stream: spec.key for stream, spec in built.specs.items()})
+
+
+def workspace_of(connections: Sequence[WatchedConnection]) -> str | None:
     """The one workspace of these connections (known from the catalog, so no call to find it)."""
-    workspaces = {item.connection.workspace_id for item in built}
+    workspaces = {item.connection.workspace_id for item in connections}
     return workspaces.pop() if len(workspaces) == 1 else None
 
 
@@ -54,7 +69,7 @@ def list_jobs_since(airbyte: AirbyteResource, *, workspace_id: str | None, since
     )
 
 
-def streams_to_record(item: BuiltConnection, job: Job, keys: Collection[dg.AssetKey] | None) -> list[str]:
+def streams_to_record(item: WatchedConnection, job: Job, keys: Collection[dg.AssetKey] | None) -> list[str]:
     """The connection's loaded streams (restricted to `keys`) the job moved.
 
     Where Airbyte reports per-stream figures (Config API), a stream it no longer syncs got no data
@@ -63,13 +78,13 @@ def streams_to_record(item: BuiltConnection, job: Job, keys: Collection[dg.Asset
     synced = {stats.stream_name for stats in job.stream_stats}
     return [
         stream
-        for stream, spec in item.specs.items()
-        if (keys is None or spec.key in keys) and (not synced or stream in synced)
+        for stream, key in item.keys_by_stream.items()
+        if (keys is None or key in keys) and (not synced or stream in synced)
     ]
 
 
 def materializations_for(
-    item: BuiltConnection,
+    item: WatchedConnection,
     job: Job,
     *,
     job_url: str,
@@ -80,7 +95,7 @@ def materializations_for(
     result = SyncResult.from_job(job, job_url=job_url)
     return [
         dg.AssetMaterialization(
-            asset_key=item.specs[stream].key,
+            asset_key=item.keys_by_stream[stream],
             metadata={**stream_materialization_metadata(result, stream), **(extra or {})},
         )
         for stream in streams_to_record(item, job, keys)
@@ -105,7 +120,7 @@ def alert_event_of(job: Job) -> AlertEventName:
 
 def alert(
     webhooks: Sequence[Webhook],
-    item: BuiltConnection,
+    item: WatchedConnection,
     job: Job,
     *,
     event: AlertEventName,

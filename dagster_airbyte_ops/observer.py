@@ -20,7 +20,16 @@ Example:
     import dagster as dg
     from dagster_airbyte_ops.observer import build_observer_sensor
 
-    sensor = build_observer_sensor(built=built_connections, webhooks=[], minimum_interval_seconds=60)
+    from dagster_airbyte_ops import AirbyteResource, WatchedConnection, fetch_catalog
+
+    airbyte = AirbyteResource(url="http://localhost:8000")
+    catalog = fetch_catalog(airbyte.get_client())
+    pg = next(c for c in catalog.connections if c.name == "PostgreSQL → MinIO")
+    sensor = build_observer_sensor(
+        connections=[WatchedConnection(pg, {"orders": dg.AssetKey(["public", "orders"])})],
+        resource_key="airbyte",
+        minimum_interval_seconds=60,
+    )
     defs = dg.Definitions(assets=[...], sensors=[sensor], resources={"airbyte": airbyte})
     ```
 """
@@ -34,10 +43,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from .assets import DEFAULT_RESOURCE_KEY
 from .built import BuiltConnection
 from .config import AirbyteOpsConfig, Webhook
 from .job_events import (
     JOB_LIST_OVERLAP_S,
+    WatchedConnection,
     alert,
     alert_event_of,
     failure_reason,
@@ -89,18 +100,18 @@ def observer_sensor_name(resource_key: str) -> str:
 
 def build_observer_sensor(
     *,
-    built: Sequence[BuiltConnection],
+    connections: Sequence[WatchedConnection],
+    resource_key: str = DEFAULT_RESOURCE_KEY,
     webhooks: Sequence[Webhook] = (),
     minimum_interval_seconds: int = DEFAULT_OBSERVER_INTERVAL_S,
     name: str | None = None,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
     """The observer sensor of one Airbyte instance (the resource the connections share)."""
-    if not built:
+    if not connections:
         raise ValueError("build_observer_sensor: no connections to observe")
-    resource_key = built[0].resource_key
-    by_connection = {item.connection.id: item for item in built}
-    workspace_id = workspace_of(built)
+    by_connection = {item.connection.id: item for item in connections}
+    workspace_id = workspace_of(connections)
     webhook_list = list(webhooks)
 
     @dg.sensor(
@@ -180,7 +191,8 @@ def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
     return dg.Definitions(
         sensors=[
             build_observer_sensor(
-                built=built,
+                connections=[WatchedConnection.of(item) for item in built],
+                resource_key=built[0].resource_key,
                 webhooks=config.alerts.webhooks,
                 minimum_interval_seconds=int(settings.interval_s),
             )

@@ -193,3 +193,28 @@ def test_observer_settings_are_validated(text, message):
     with pytest.raises(ConfigError) as error:
         parse_config(text + "\n", "airbyte_ops.yaml")
     assert f"airbyte_ops.yaml: {message}" in str(error.value)
+
+
+def test_observer_from_python_without_airbyte_ops_yaml(emulator):
+    from dagster_airbyte_ops import AirbyteResource, WatchedConnection, build_observer_sensor, fetch_catalog
+
+    airbyte = AirbyteResource(url=emulator.url, api="config", retry_backoff_s=0.01)
+    catalog = fetch_catalog(airbyte.get_client())
+    pg = next(c for c in catalog.connections if c.name == PG)
+    orders = dg.AssetKey(["warehouse", "orders"])
+    sensor = build_observer_sensor(
+        connections=[WatchedConnection(pg, {"orders": orders})], resource_key="pg_airbyte"
+    )
+    defs = dg.Definitions(assets=[dg.AssetSpec(orders)], sensors=[sensor], resources={"pg_airbyte": airbyte})
+    assert sensor.name == "airbyte_observer_pg_airbyte"
+    with dg.instance_for_test() as instance:
+        cursor = tick(defs, sensor.name, instance, None).cursor
+        started = emulator.admin.start_job(pg.id)
+        wait_for_job_end(emulator, started["job"]["id"])
+
+        recorded = tick(defs, sensor.name, instance, cursor)
+
+        assert [e.asset_key for e in recorded.asset_events] == [orders]
+        [materialization] = materializations(instance, orders)
+        rows = committed_by_stream(emulator, started["job"]["id"])["orders"]
+        assert materialization.metadata["dagster/row_count"].value == rows
