@@ -92,9 +92,10 @@ def build_alert_sensors(
                 "Could not read run %s for alerts: %s", run.run_id, redact(f"{type(exc).__name__}: {exc}")
             )
             return
+        unreachable: set[int] = set()  # webhooks found down while announcing this run
         for alert in alerts:
             if alert.event in events and (alert.event in _FAILURE_EVENTS or wants_success):
-                send_alert(hooks, alert, log=context.log)
+                send_alert(hooks, alert, log=context.log, unreachable=unreachable)
 
     def on_failure(context: dg.RunFailureSensorContext) -> None:
         handle(context, ("succeeded", *_FAILURE_EVENTS))

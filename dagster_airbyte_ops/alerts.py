@@ -95,6 +95,7 @@ def send_alert(
     environ: Mapping[str, str] | None = None,
     session: requests.Session | None = None,
     log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+    unreachable: set[int] | None = None,
 ) -> int:
     """Post `alert` to every webhook subscribed to its event; returns how many accepted it.
 
@@ -102,6 +103,11 @@ def send_alert(
     error, is tried once more); what still fails is logged by the webhook's position and variable
     name, never its URL. Every line goes to this module's logger and also to `log` when given (a
     sensor passes `context.log`, so they show in the tick's log in the UI).
+
+    A caller sending several alerts in a row passes one `unreachable` set to all of them: a webhook
+    that could not be reached (connection refused, timed out) is added to it and skipped for the
+    rest, so twenty failed syncs and a webhook that is down cost one round of time-outs, not
+    twenty, and a sensor tick stays within its deadline.
     """
 
     def note(level: int, message: str, *args: object) -> None:
@@ -120,8 +126,13 @@ def send_alert(
         except ConfigError as exc:
             note(logging.ERROR, "Alert not sent to %s: %s", where, exc)
             continue
+        if unreachable is not None and index in unreachable:
+            note(logging.ERROR, "Alert not sent to %s: it could not be reached for an earlier alert", where)
+            continue
         register_secret_url(url)
-        problem = _post(url, alert.payload(), session)
+        problem, reached = _post(url, alert.payload(), session)
+        if not reached and unreachable is not None:
+            unreachable.add(index)
         if problem is None:
             delivered += 1
             note(logging.INFO, "Alert sent to %s.", where)
@@ -135,9 +146,11 @@ def describe_webhook(index: int, webhook: Webhook) -> str:
     return f"alerts.webhooks[{index}] (${webhook.url.env})"
 
 
-def _post(url: str, payload: dict[str, object], session: requests.Session | None) -> str | None:
-    """None when the webhook accepted the alert, else why not (in words that never quote the URL)."""
+def _post(url: str, payload: dict[str, object], session: requests.Session | None) -> tuple[str | None, bool]:
+    """(None when the webhook accepted the alert, else why not, in words that never quote the URL;
+    whether it answered at all)."""
     problem = "not tried"
+    reached = False
     for attempt in range(WEBHOOK_ATTEMPTS):
         delay = WEBHOOK_RETRY_DELAY_S
         try:
@@ -151,18 +164,19 @@ def _post(url: str, payload: dict[str, object], session: requests.Session | None
             # The exception text quotes the URL; name only its type.
             problem = f"{type(exc).__name__} (is the webhook reachable from here?)"
         else:
+            reached = True
             status = response.status_code
             if status < 300:
-                return None
+                return None, True
             if 300 <= status < 400:
-                return f"the webhook answered HTTP {status} (a redirect; not followed)"
+                return f"the webhook answered HTTP {status} (a redirect; not followed)", True
             problem = f"the webhook answered HTTP {status}"
             if status != 429 and status < 500:
-                return problem  # 4xx: the request itself is refused; trying again will not help
+                return problem, True  # 4xx: the request itself is refused; trying again will not help
             delay = _retry_after(response.headers.get("Retry-After"), delay)
         if attempt + 1 < WEBHOOK_ATTEMPTS:
             time.sleep(delay)
-    return f"{problem}, after {WEBHOOK_ATTEMPTS} attempts"
+    return f"{problem}, after {WEBHOOK_ATTEMPTS} attempts", reached
 
 
 def _retry_after(value: str | None, default: float) -> float:

@@ -97,3 +97,18 @@ def test_an_unset_variable_at_send_time_is_logged_not_raised(receiver, caplog):
         in (_logged(caplog))
     )
     assert receiver.posts == []
+
+
+def test_a_webhook_found_down_is_skipped_for_the_rest_of_a_batch(receiver, closed_port_url, caplog):
+    environ = {"DOWN_HOOK": closed_port_url(), "UP_HOOK": receiver.url}
+    webhooks = _webhooks("{url: {env: DOWN_HOOK}}", "{url: {env: UP_HOOK}}", environ=environ)
+    unreachable: set[int] = set()
+
+    sent = [send_alert(webhooks, ALERT, environ=environ, unreachable=unreachable) for _ in range(3)]
+
+    assert sent == [1, 1, 1]  # the healthy webhook gets every alert
+    assert unreachable == {0}
+    logged = _logged(caplog)
+    assert logged.count("Alert not sent to alerts.webhooks[0] ($DOWN_HOOK): ConnectionError") == 1
+    assert logged.count("($DOWN_HOOK): it could not be reached for an earlier alert") == 2
+    assert len(receiver.posts) == 3
