@@ -13,9 +13,13 @@ materialized since we last launched?". One sensor engine answers it for both:
   upstream update counts once; the run key is made of the consumed ids, so a tick that is retried
   after its run was launched but before its cursor was saved asks for the same run again and Dagster
   drops the duplicate.
-- Each tick costs one `instance.get_asset_records` call, whatever the length of the history.
+- Each tick costs one `instance.get_asset_records` call (upstream and target keys), whatever the
+  length of the history; a tick about to launch adds one `get_runs` call when the updates came from
+  runs, because a run records its streams one after the other and must have finished first.
 - An upstream the cursor does not know yet (first tick, or a newly listed upstream) starts from the
-  target's own latest materialization: what landed since the target last ran is new to it.
+  target's own latest materialization: what landed since the target last ran is new to it. For the
+  same reason, updates the target has materialized after (same run, its own schedule) are consumed
+  without a launch.
 
 `after:` sensors launch the connection's job (`airbyte_sync_<slug>_job`); `downstream:` sensors
 launch an asset selection of the user's assets, resolved against the code location's assets on each
@@ -49,7 +53,7 @@ from .built import BuiltConnection
 from .config import AirbyteOpsConfig, ConnectionEntry, DownstreamSpec
 from .config._text import close_matches
 from .config.loader import config_error, describe_cycle, find_cycle
-from .errors import ConfigError
+from .errors import AirbyteOpsError, ConfigError
 
 AfterMode = Literal["all", "any"]
 CURSOR_VERSION = 1
@@ -110,9 +114,10 @@ class ChainCursor:
             ):
                 raise TypeError("consumed must map labels to storage ids")
         except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
+            raise AirbyteOpsError(
                 f"sensor {sensor_name}: cursor {text[:80]!r} is not one this sensor wrote ({exc}); "
-                'reset it in the UI (Sensors → the sensor → "Clear cursor") or set it to {"consumed": {}}'
+                f"clear it with `dagster sensor cursor {sensor_name} --delete` (the next tick then "
+                "counts what landed since the target last ran)"
             ) from None
         return cls(consumed=dict(consumed))
 
@@ -135,7 +140,7 @@ class _Target:
         """The target's asset keys in this code location; a clear ConfigError if they cannot be run."""
         repo = context.repository_def
         if repo is None:
-            raise ConfigError(
+            raise AirbyteOpsError(
                 f"{self.where}: the sensor needs the code location's assets to resolve its target; "
                 "evaluate it with build_sensor_context(definitions=defs, ...)"
             )
@@ -229,38 +234,65 @@ def _evaluate(
     """One tick of the shared engine: read the latest storage ids, decide, consume, launch or skip."""
     cursor = ChainCursor.parse(context.cursor, sensor_name=name)
     labels = [u.label for u in upstreams]
-    unknown = [label for label in labels if label not in cursor.consumed]
     guard = {k for u in upstreams for k in u.asset_keys}
-    # A selection target is resolved on every tick so a wrong key fails loudly at once; a job's
-    # own keys are only needed to place a new upstream's starting point.
-    target_keys = target.keys(context, guard) if target.job is None or unknown else None
-    wanted = guard | (target_keys or set() if unknown else set())
+    target_keys = target.keys(context, guard)
     latest: dict[dg.AssetKey, int] = {}
-    for record in context.instance.get_asset_records(list(wanted)):
+    run_of: dict[dg.AssetKey, str] = {}
+    for record in context.instance.get_asset_records(list(guard | target_keys)):
         entry = record.asset_entry
         latest[entry.asset_key] = entry.last_materialization_storage_id or 0
+        if entry.last_materialization_record is not None:
+            run_of[entry.asset_key] = entry.last_materialization_record.event_log_entry.run_id
 
-    consumed = {label: cursor.consumed[label] for label in labels if label in cursor.consumed}
-    if unknown:
-        start = max((latest.get(k, 0) for k in target_keys or ()), default=0)
-        consumed.update({label: start for label in unknown})
-    newest = {u.label: max(latest.get(k, 0) for k in u.asset_keys) for u in upstreams}
+    # What the target has already seen: the oldest of its assets' latest materializations.
+    target_seen = min((latest.get(k, 0) for k in target_keys), default=0)
+    consumed = {label: cursor.consumed.get(label, target_seen) for label in labels}
+    newest_key = {u.label: max(u.asset_keys, key=lambda k: latest.get(k, 0)) for u in upstreams}
+    newest = {label: latest.get(key, 0) for label, key in newest_key.items()}
     updated = [label for label in labels if newest[label] > consumed[label]]
-    ready = bool(updated) and (mode == "any" or len(updated) == len(labels))
+    in_progress: list[str] = []
+    if _ready(updated, labels, mode):
+        # A run records its streams' materializations one after the other; a tick between two
+        # of them must not launch, or the rest of the same sync would launch the target again.
+        in_progress = _still_running(context, {label: run_of.get(newest_key[label], "") for label in updated})
+        updated = [label for label in updated if label not in in_progress]
 
-    if not ready:
+    if not _ready(updated, labels, mode):
         strangers = _strangers(context, upstreams, newest)
         return dg.SensorResult(
-            skip_reason=dg.SkipReason(_waiting(labels, updated, mode, strangers)),
+            skip_reason=dg.SkipReason(_waiting(labels, updated, mode, strangers, in_progress)),
             cursor=ChainCursor(consumed).to_json(),
         )
     for label in updated:
         consumed[label] = newest[label]
+    if target_seen > max(newest[label] for label in updated):
+        # The target materialized after these updates (e.g. in the same run, or on its own
+        # schedule): it already has them, so they are consumed without another run.
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(
+                f"{_join(updated, 'and')} updated, but the target has materialized since; nothing to launch"
+            ),
+            cursor=ChainCursor(consumed).to_json(),
+        )
     run_key = "-".join(str(consumed[label]) for label in labels)
     return dg.SensorResult(
         run_requests=[request(run_key, target_keys if target.job is None else None)],
         cursor=ChainCursor(consumed).to_json(),
     )
+
+
+def _ready(updated: Sequence[str], labels: Sequence[str], mode: AfterMode) -> bool:
+    return bool(updated) and (mode == "any" or len(updated) == len(labels))
+
+
+def _still_running(context: dg.SensorEvaluationContext, run_by_label: Mapping[str, str]) -> list[str]:
+    """Labels whose newest materialization comes from a run that has not finished (one query)."""
+    run_ids = sorted({run_id for run_id in run_by_label.values() if run_id})
+    if not run_ids:
+        return []  # runless materializations (observer, deferred mode) are complete when recorded
+    runs = context.instance.get_runs(filters=dg.RunsFilter(run_ids=run_ids))
+    running = {run.run_id for run in runs if not run.is_finished}
+    return [label for label, run_id in run_by_label.items() if run_id in running]
 
 
 def _strangers(
@@ -277,16 +309,27 @@ def _strangers(
     }
 
 
-def _waiting(labels: Sequence[str], updated: Sequence[str], mode: AfterMode, strangers: set[str]) -> str:
+def _waiting(
+    labels: Sequence[str],
+    updated: Sequence[str],
+    mode: AfterMode,
+    strangers: set[str],
+    in_progress: Sequence[str] = (),
+) -> str:
     def state(label: str) -> str:
         if label in updated:
             return "updated"
+        if label in in_progress:
+            return "landing: its run is still in progress"
         if label in strangers:
             return "not yet: never materialized, and no asset of this code location has that key"
         return "not yet"
 
     if mode == "any":
-        named = [f"{label} ({state(label)})" if label in strangers else label for label in labels]
+        named = [
+            f"{label} ({state(label)})" if label in strangers or label in in_progress else label
+            for label in labels
+        ]
         return f"waiting for {_join(named, 'or')} (none updated since the last launch)"
     return "waiting for " + _join([f"{label} ({state(label)})" for label in labels], "and")
 

@@ -9,12 +9,14 @@ daemon does.
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import dagster as dg
 import pytest
 
 from dagster_airbyte_ops import Upstream, build_after_sensor
-from dagster_airbyte_ops.errors import ConfigError
+from dagster_airbyte_ops.errors import AirbyteOpsError, ConfigError
 
 from ._chain_support import (
     CRM,
@@ -230,11 +232,12 @@ def test_first_tick_counts_what_landed_since_the_target_last_ran(emulator, tmp_p
 
 def test_a_cursor_from_elsewhere_is_a_clear_error(ticker):
     ticker.cursors[MSSQL_SENSOR] = "1234"
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(AirbyteOpsError) as caught:
         ticker.tick(MSSQL_SENSOR)
     assert str(caught.value) == (
         "sensor mssql_s3_after_sensor: cursor '1234' is not one this sensor wrote ('int' object is not "
-        'subscriptable); reset it in the UI (Sensors → the sensor → "Clear cursor") or set it to {"consumed": {}}'
+        "subscriptable); clear it with `dagster sensor cursor mssql_s3_after_sensor --delete` (the next "
+        "tick then counts what landed since the target last ran)"
     )
 
 
@@ -309,3 +312,64 @@ def test_an_upstream_key_nobody_defines_is_named_in_the_skip_message(emulator, t
         f"waiting for “{PG}” (updated) and analytics/orders_clen (not yet: never materialized, and no "
         "asset of this code location has that key)"
     )
+
+
+def test_updates_the_target_already_has_are_consumed_without_a_launch(ticker):
+    ticker.tick(MSSQL_SENSOR)
+    ticker.materialize_job(PG_JOB)
+    ticker.materialize_job("airbyte_sync_mssql_s3_job")  # MSSQL synced on its own after PG landed
+
+    caught_up = ticker.tick(MSSQL_SENSOR)
+
+    assert _launched(caught_up) == []
+    assert caught_up.skip_message == (
+        f"“{PG}” updated, but the target has materialized since; nothing to launch"
+    )
+    ticker.materialize_job(PG_JOB)
+    assert len(_launched(ticker.tick(MSSQL_SENSOR))) == 1
+
+
+# ---- a run that records its materializations one after the other ------------------------------
+
+FIRST, SECOND = dg.AssetKey(["raw", "first"]), dg.AssetKey(["raw", "second"])
+released = threading.Event()
+
+
+@dg.multi_asset(specs=[dg.AssetSpec(FIRST), dg.AssetSpec(SECOND)])
+def two_tables():
+    """Like a connection's multi-asset: one run, two materializations recorded some time apart."""
+    yield dg.MaterializeResult(asset_key=FIRST)
+    assert released.wait(timeout=60), "the test never released the second table"
+    yield dg.MaterializeResult(asset_key=SECOND)
+
+
+@dg.asset(deps=[FIRST, SECOND])
+def report() -> None:
+    """Built from both tables."""
+
+
+def test_a_tick_in_the_middle_of_an_upstream_run_waits_for_the_run_to_finish(instance):
+    sensor = build_after_sensor(
+        name="report_after_tables",
+        upstreams=[Upstream("raw tables", (FIRST, SECOND))],
+        asset_selection=dg.AssetSelection.assets(report),
+    )
+    ticker = Ticker(dg.Definitions(assets=[two_tables, report], sensors=[sensor]), instance)
+    ticker.tick("report_after_tables")
+    released.clear()
+    run = threading.Thread(target=lambda: dg.materialize([two_tables], instance=instance), daemon=True)
+    run.start()
+    deadline = time.monotonic() + 60
+    while instance.get_latest_materialization_event(FIRST) is None:
+        assert time.monotonic() < deadline, "the first table never materialized"
+        time.sleep(0.05)
+
+    midway = ticker.tick("report_after_tables")
+    assert _launched(midway) == []
+    assert midway.skip_message == "waiting for raw tables (landing: its run is still in progress)"
+
+    released.set()
+    run.join(timeout=60)
+    assert not run.is_alive()
+    assert len(_launched(ticker.tick("report_after_tables"))) == 1  # once for the whole run
+    assert _launched(ticker.tick("report_after_tables")) == []
