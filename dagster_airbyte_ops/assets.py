@@ -11,6 +11,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from .client.models import Connection
+from .errors import AirbyteApiError
 from .resource import AirbyteResource
 from .run_tags import tag_run
 from .sync_result import SyncResult
@@ -69,13 +70,50 @@ def build_connection_assets(
             )
             return
         selected = context.selected_asset_keys
+        synced = _streams_still_synced(context, airbyte, connection, set(keys_by_stream), result)
         for stream_name, key in keys_by_stream.items():
-            if key in selected:
+            if key in selected and stream_name in synced:
                 yield dg.MaterializeResult(
                     asset_key=key, metadata=stream_materialization_metadata(result, stream_name)
                 )
 
     return _sync_connection
+
+
+def _streams_still_synced(
+    context: dg.AssetExecutionContext,
+    airbyte: AirbyteResource,
+    connection: Connection,
+    loaded: set[str],
+    result: SyncResult,
+) -> set[str]:
+    """The loaded streams Airbyte still syncs; warns when its streams changed since the code loaded.
+
+    Only the Config API reports per-stream figures; when they name exactly the loaded streams (or are
+    absent, as on the public API) nothing is checked and no call is made. Otherwise the connection is
+    read once to tell a removed stream from one that only reported nothing. A removed stream gets no
+    materialization (it received no data); an added one is not an asset until the code location
+    reloads. Never fails the step: the sync itself has succeeded.
+    """
+    if not result.stream_stats or set(result.stream_stats) == loaded:
+        return loaded
+    try:
+        current = {s.name for s in airbyte.get_client().get_connection(connection.id).selected_streams}
+    except AirbyteApiError as error:
+        context.log.warning(f"Connection {connection.name}: could not re-read its streams: {error}")
+        return loaded
+    missing, added = sorted(loaded - current), sorted(current - loaded)
+    if missing:
+        context.log.warning(
+            f"Connection {connection.name}: Airbyte no longer syncs stream(s) {', '.join(missing)}; no "
+            "materialization recorded for them. Reload the code location to drop their assets."
+        )
+    if added:
+        context.log.warning(
+            f"Connection {connection.name}: Airbyte also syncs stream(s) {', '.join(added)}, added after "
+            "the code location loaded; reload it to make them assets."
+        )
+    return loaded & current
 
 
 def stream_materialization_metadata(result: SyncResult, stream_name: str) -> dict[str, Any]:
@@ -109,10 +147,14 @@ def _start_deferred(
     connection: Connection,
     keys_by_stream: Mapping[str, dg.AssetKey],
 ) -> Iterator[dg.AssetObservation]:
-    """Start (or attach to) the sync, tag the run with the job and say it is pending; no waiting."""
+    """Start (or attach to) the sync, tag the run with the job and say it is pending; no waiting.
+
+    The job tag goes on at once (the observer must never take the job for an external one); the
+    deferred tags only after the observations, which tell the deferred sensor the selected streams.
+    """
     job_id = airbyte.start_sync(
         connection.id,
-        on_job=lambda job, _attached: tag_run(context, job.id, connection.id, deferred=True),
+        on_job=lambda job, _attached: tag_run(context, job.id, connection.id, deferred=False),
     )
     url = airbyte.job_url(connection.id, job_id, workspace_id=connection.workspace_id)
     context.log.info(
@@ -131,3 +173,4 @@ def _start_deferred(
                     ),
                 },
             )
+    tag_run(context, job_id, connection.id, deferred=True)

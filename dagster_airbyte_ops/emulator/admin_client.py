@@ -73,6 +73,7 @@ class EmulatorAdmin:
         status: int = 503,
         retry_after: float | None = None,
         delay_s: float = 1.0,
+        hold_s: float = 0.0,
     ) -> dict[str, Any]:
         """Queue a fault (see :mod:`dagster_airbyte_ops.emulator.faults`)."""
         return self._call(
@@ -86,6 +87,31 @@ class EmulatorAdmin:
                 "status": status,
                 "retry_after": retry_after,
                 "delay_s": delay_s,
+                "hold_s": hold_s,
+            },
+        )
+
+    def serve_body(
+        self,
+        body: str,
+        path: str = ".*",
+        method: str | None = None,
+        count: int = 1,
+        status: int = 200,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """Answer the next ``count`` matching requests with ``body`` instead of Airbyte's response."""
+        return self._call(
+            "POST",
+            "/faults",
+            {
+                "kind": "body",
+                "path": path,
+                "method": method,
+                "count": count,
+                "status": status,
+                "body": body,
+                "content_type": content_type,
             },
         )
 

@@ -125,6 +125,9 @@ class EmulatorMiddleware:
         if fault is not None and fault.kind == "status":
             await self._fabricated(send, method, path, query, request_body, fault)
             return
+        if fault is not None and fault.kind == "body":
+            await self._served_body(send, method, path, query, request_body, fault)
+            return
         if fault is not None and fault.kind == "drop":
             self._log(method, path, query, 0, "drop")
             await self._drop(send)
@@ -175,6 +178,8 @@ class EmulatorMiddleware:
         await self.app(scope, replay, capture)
         if lost:
             self._log(method, path, query, int(status_holder["status"]), "lost_response")
+            assert fault is not None
+            await asyncio.sleep(fault.hold_s)  # silent: a client timeout shorter than this fires first
             await self._drop(send)
 
     # ------------------------------------------------------------------ helpers
@@ -228,6 +233,27 @@ class EmulatorMiddleware:
             body,
         )
         await self._send_whole(send, fault.status, body, extra)
+
+    async def _served_body(
+        self, send: Send, method: str, path: str, query: str, request_body: bytes, fault: Fault
+    ) -> None:
+        body = fault.body.encode()
+        headers = [
+            (b"content-type", fault.content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (FAULT_HEADER.encode(), b"body"),
+        ]
+        self._finish(
+            method,
+            path,
+            query,
+            request_body,
+            fault.status,
+            {"content-type": fault.content_type, FAULT_HEADER: "body"},
+            body,
+        )
+        await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _drop(self, send: Send) -> None:
         """Start a response promising more bytes than ever come, then abort the connection."""

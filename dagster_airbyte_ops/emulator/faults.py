@@ -1,7 +1,12 @@
 """Injected faults: the failures a client meets against a real Airbyte behind real networks.
 
 Faults are queued through ``POST /_emulator/faults`` and consumed by the middleware in :mod:`.app`,
-first match wins, each ``count`` times.
+first match wins, each ``count`` times. Kinds: ``status`` (a fabricated error answer, e.g. 503 or
+429 with ``retry_after``), ``drop`` (the socket closes mid-response, nothing handled), ``delay`` (the
+request waits ``delay_s`` before it is handled), ``lost_response`` (handled, then the connection is held
+``hold_s`` and dropped: the client never sees the answer), ``expire_tokens`` (immediate), and ``body``
+(``body`` served with ``status``, default 200, and ``content_type`` instead of Airbyte's answer: missing
+fields, wrong types, HTML pages, empty bodies).
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "drop", "delay", "lost_response", "expire_tokens"]
-FAULT_KINDS = ("status", "drop", "delay", "lost_response", "expire_tokens")
+FaultKind = Literal["status", "drop", "delay", "lost_response", "expire_tokens", "body"]
+FAULT_KINDS = ("status", "drop", "delay", "lost_response", "expire_tokens", "body")
 
 
 @dataclass
@@ -26,6 +31,11 @@ class Fault:
     status: int = 503
     retry_after: float | None = None
     delay_s: float = 1.0
+    #: ``lost_response`` faults: how long the connection stays open, silent, before it is dropped.
+    hold_s: float = 0.0
+    #: ``body`` faults: the raw text served instead of Airbyte's answer (malformed payloads, HTML pages).
+    body: str = ""
+    content_type: str = "application/json"
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +57,9 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "delay_s": self.delay_s,
+            "hold_s": self.hold_s,
+            "body": self.body,
+            "content_type": self.content_type,
         }
 
     @classmethod
@@ -64,9 +77,12 @@ class Fault:
                 path=str(data.get("path") or ".*"),
                 method=data.get("method"),
                 remaining=count,
-                status=int(data.get("status") or 503),
+                status=int(data.get("status") or (200 if kind == "body" else 503)),
                 retry_after=data.get("retry_after"),
                 delay_s=float(data.get("delay_s", 1.0)),
+                hold_s=float(data.get("hold_s") or 0.0),
+                body=str(data.get("body") or ""),
+                content_type=str(data.get("content_type") or "application/json"),
             )
         except re.error as exc:
             raise ValueError(f"bad path regex: {exc}") from None
