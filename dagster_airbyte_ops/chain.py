@@ -73,6 +73,7 @@ class Upstream:
 
     label: str
     asset_keys: tuple[dg.AssetKey, ...]
+    parts: str = "assets"  # what descriptions call the keys ("streams" for a connection)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -92,7 +93,7 @@ class Upstream:
     @classmethod
     def connection(cls, built: BuiltConnection) -> Upstream:
         """A connection's streams, labelled by the connection's name in quotes."""
-        return cls(label=_quoted(built.connection.name), asset_keys=tuple(built.asset_keys))
+        return cls(label=_quoted(built.connection.name), asset_keys=tuple(built.asset_keys), parts="streams")
 
 
 @dataclass(frozen=True)
@@ -336,9 +337,7 @@ def _waiting(
 
 def _describe(target_text: str, upstreams: Sequence[Upstream], mode: AfterMode) -> str:
     parts = [
-        f"{u.label} (any of its {len(u.asset_keys)} streams)"
-        if u.label.startswith("\u201c") and len(u.asset_keys) > 1
-        else u.label
+        f"{u.label} (any of its {len(u.asset_keys)} {u.parts})" if len(u.asset_keys) > 1 else u.label
         for u in upstreams
     ]
     if len(parts) == 1:
