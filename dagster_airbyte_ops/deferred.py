@@ -112,7 +112,11 @@ class DeferredCursor:
 
 def deferred_sensor_name(resource_key: str) -> str:
     """`airbyte_deferred_jobs` for the default resource key, `airbyte_deferred_jobs_<key>` otherwise."""
-    return DEFERRED_SENSOR_NAME if resource_key == "airbyte" else f"{DEFERRED_SENSOR_NAME}_{resource_key}"
+    return (
+        DEFERRED_SENSOR_NAME
+        if resource_key == DEFAULT_RESOURCE_KEY
+        else f"{DEFERRED_SENSOR_NAME}_{resource_key}"
+    )
 
 
 def build_deferred_sensor(

@@ -45,6 +45,7 @@ import dagster as dg
 
 from .assets import DEFAULT_RESOURCE_KEY
 from .built import BuiltConnection
+from .client.models import JobStatus
 from .config import AirbyteOpsConfig, Webhook
 from .job_events import (
     JOB_LIST_OVERLAP_S,
@@ -95,7 +96,11 @@ class ObserverCursor:
 
 def observer_sensor_name(resource_key: str) -> str:
     """`airbyte_observer` for the default resource key, `airbyte_observer_<key>` otherwise."""
-    return OBSERVER_SENSOR_NAME if resource_key == "airbyte" else f"{OBSERVER_SENSOR_NAME}_{resource_key}"
+    return (
+        OBSERVER_SENSOR_NAME
+        if resource_key == DEFAULT_RESOURCE_KEY
+        else f"{OBSERVER_SENSOR_NAME}_{resource_key}"
+    )
 
 
 def build_observer_sensor(
@@ -138,7 +143,7 @@ def build_observer_sensor(
                     continue
                 item = by_connection[job.connection_id]
                 url = airbyte.job_url(job.connection_id, job.id, workspace_id=item.connection.workspace_id)
-                if job.status.value == "succeeded":
+                if job.status is JobStatus.SUCCEEDED:
                     recorded = materializations_for(
                         item,
                         job,
@@ -160,7 +165,7 @@ def build_observer_sensor(
                     item,
                     job,
                     event=alert_event_of(job),
-                    message=failure_reason(job) if job.status.value != "succeeded" else "synced",
+                    message="synced" if job.status is JobStatus.SUCCEEDED else failure_reason(job),
                     origin="airbyte",
                     job_url=url,
                     log=context.log,
