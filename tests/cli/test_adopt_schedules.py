@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,34 @@ def test_no_from_airbyte_entries_means_nothing_to_adopt(emulator, tmp_path, monk
 
     assert "no connection entry has schedule: from_airbyte; nothing to adopt." in capsys.readouterr().out
     assert _schedules(emulator) == BEFORE
+
+
+@pytest.mark.emulator(scheduler=True, time_scale=0.001)  # Airbyte's scheduler on; "1 minute" is 60 ms
+def test_after_apply_airbyte_no_longer_starts_the_connection(emulator, tmp_path, monkeypatch, capsys):
+    created = emulator.admin.create_connection(
+        "Clicks → S3",
+        streams=["clicks"],
+        schedule_type="basic",
+        schedule_data={"basicSchedule": {"timeUnit": "minutes", "units": 1}},
+    )
+    monkeypatch.setenv("AIRBYTE_URL", emulator.url)
+    path = tmp_path / "airbyte_ops.yaml"
+    path.write_text(
+        "airbyte: {url: {env: AIRBYTE_URL}, retry_backoff_s: 0.01}\n"
+        'connections: [{name: "Clicks → S3", schedule: from_airbyte}]\n'
+    )
+
+    def jobs() -> int:
+        return len([j for j in emulator.admin.jobs() if j["connectionId"] == created["connectionId"]])
+
+    deadline = time.monotonic() + 60
+    while jobs() < 3:  # Airbyte runs it again and again
+        assert time.monotonic() < deadline, "the emulator's scheduler never ran the connection"
+        time.sleep(0.05)
+
+    assert main(["adopt-schedules", "--config", str(path), "--apply"]) == 0
+    assert "Clicks → S3: set to manual in Airbyte (was basic: every 1 minutes)" in capsys.readouterr().out
+    after_apply = jobs()
+    time.sleep(1.0)  # some sixteen periods of the old schedule
+
+    assert jobs() == after_apply  # Airbyte's scheduler no longer starts it: only Dagster will
