@@ -6,12 +6,13 @@ so a run of 20 connections on two cores syncs two at a time (and raising its `ma
 20 processes each import Dagster and rebuild the definitions before the first sync can start: see
 docs/concurrency.md for the figures). `airbyte_sync_executor` runs every step of a run in a thread of
 the run worker instead, up to `max_concurrent` (default 64) at once: 20 syncs start within a
-fraction of a second of each other. It keeps everything a Dagster executor promises — retries, step
+fraction of a second of each other. It keeps what a Dagster executor promises: retries, step
 dependencies, tag concurrency limits, pools (slots are claimed before a step starts), hooks, and
-termination: terminating the run interrupts every running step, so each cancels its Airbyte job
-(`cancel_on_termination`). It needs no reconstructable job and works on any instance. Steps of your
-own CPU-heavy assets also run in threads under it; give such code locations Dagster's
-`multiprocess_executor` (`build_definitions(config, executor=dg.multiprocess_executor)`).
+termination (terminating the run wakes every waiting sync, which cancels its Airbyte job as
+`cancel_on_termination` says; see `sleep_unless_interrupted`; other steps finish first). It needs no
+reconstructable job and works on any instance. Steps of your own CPU-heavy assets would share the
+run worker's GIL under it: give such code locations Dagster's multiprocess executor
+(`build_definitions(config, executor=dg.multiprocess_executor)`).
 
 **Pools.** `max_concurrent_syncs` at the top of airbyte_ops.yaml limits the `airbyte` pool, which every
 connection is in unless its entry has a limit (or pool) of its own; an entry's `max_concurrent_syncs`
@@ -35,11 +36,11 @@ Example:
 
 from __future__ import annotations
 
-import ctypes
 import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -224,22 +225,32 @@ class _Done:
 class _Running:
     thread: threading.Thread
     context: StepExecutionContext
+    interrupted: threading.Event = field(default_factory=threading.Event)
     events: list[DagsterEvent] = field(default_factory=list)
 
 
-def _interrupt_thread(thread: threading.Thread) -> None:
-    """Raise DagsterExecutionInterruptedError in `thread` at its next Python instruction.
+_step_thread = threading.local()
 
-    Signals reach only the main thread; this is how the interrupt of a terminated run gets to the
-    steps, whose sync then cancels its Airbyte job exactly as it would in a step process.
+
+def sleep_unless_interrupted(seconds: float) -> None:
+    """`time.sleep`, except that a step thread of an interrupted run wakes up and raises.
+
+    Signals reach only a process's main thread, so a terminated run cannot interrupt its step
+    threads the way it interrupts a step process. Waiting code (the sync's polling loop) sleeps
+    here instead; in a step thread the executor sets the thread's event on termination, and the
+    sync then cancels its Airbyte job as it would on a signal. Outside step threads: a plain sleep.
     """
-    if thread.ident is not None and thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(DagsterExecutionInterruptedError)
-        )
+    event: threading.Event | None = getattr(_step_thread, "interrupted", None)
+    if event is None:
+        time.sleep(seconds)
+    elif event.wait(seconds):
+        raise DagsterExecutionInterruptedError("The run was terminated while this step was waiting.")
 
 
-def _run_step(step_key: str, context: StepExecutionContext, events: queue.Queue[Any]) -> None:
+def _run_step(
+    step_key: str, context: StepExecutionContext, events: queue.Queue[Any], interrupted: threading.Event
+) -> None:
+    _step_thread.interrupted = interrupted
     try:
         for event in dagster_event_sequence_for_step(context):
             events.put((step_key, event))
@@ -335,13 +346,13 @@ class ThreadedStepExecutor(Executor):
                                 EngineEventData.interrupted(list(running)),
                             )
                             for item in running.values():
-                                _interrupt_thread(item.thread)
+                                item.interrupted.set()
                         if not interrupted:
                             yield from self._start_steps(job_context, active, events, running)
                         yield from self._drain(job_context, active, events, running)
                 except BaseException:
                     for item in running.values():
-                        _interrupt_thread(item.thread)
+                        item.interrupted.set()
                     for item in running.values():
                         item.thread.join(timeout=60)
                     raise
@@ -360,10 +371,14 @@ class ThreadedStepExecutor(Executor):
             missing = [k for k in context.required_resource_keys if not hasattr(context.resources, k)]
             if missing:
                 raise dg.DagsterInvariantViolationError(f"step {step.key} is missing resources {missing}")
+            interrupted = threading.Event()
             thread = threading.Thread(
-                target=_run_step, args=(step.key, context, events), name=f"step:{step.key}", daemon=True
+                target=_run_step,
+                args=(step.key, context, events, interrupted),
+                name=f"step:{step.key}",
+                daemon=True,
             )
-            running[step.key] = _Running(thread=thread, context=context)
+            running[step.key] = _Running(thread=thread, context=context, interrupted=interrupted)
             thread.start()
 
     def _drain(

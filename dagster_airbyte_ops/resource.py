@@ -20,6 +20,7 @@ from pydantic import Field
 
 from .client import AirbyteClient
 from .client.models import Job, JobStatus
+from .concurrency import sleep_unless_interrupted
 from .errors import (
     AirbyteApiError,
     AirbyteOpsError,
@@ -284,7 +285,7 @@ class AirbyteResource(dg.ConfigurableResource):
                 delay = polling.next_delay_s(elapsed)
                 if limit_s is not None:
                     delay = min(delay, max(limit_s - elapsed, 0.0))
-                time.sleep(delay)
+                sleep_unless_interrupted(delay)  # a step thread of a terminated run wakes up
         except (DagsterExecutionInterruptedError, KeyboardInterrupt):
             if self.cancel_on_termination:
                 self._log.warning("Run interrupted: cancelling Airbyte job %s.", job_id)

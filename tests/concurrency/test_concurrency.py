@@ -7,6 +7,10 @@ while the run executes.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -235,3 +239,59 @@ def test_pools_cli_applies_to_the_dagster_home_instance(tmp_path, monkeypatch, c
     monkeypatch.delenv("DAGSTER_HOME")
     assert main(["pools", "--config", str(config)]) == 1
     assert "set DAGSTER_HOME" in capsys.readouterr().err
+
+
+DEFS_FILE = """
+from dagster_airbyte_ops import AirbyteTranslator, build_definitions, load_config
+from dagster_airbyte_ops.translator import slugify
+
+
+class PerConnection(AirbyteTranslator):
+    def get_asset_spec(self, props):
+        spec = super().get_asset_spec(props)
+        return spec.replace_attributes(key=spec.key.with_prefix(slugify(props.connection.name)))
+
+
+defs = build_definitions(load_config(), translator=PerConnection())
+"""
+
+
+@pytest.mark.emulator(seed="generated:3:1")
+def test_interrupting_a_run_cancels_every_running_sync(emulator, tmp_path):
+    """Signals reach only the run's main thread; every step thread must still cancel its job."""
+    for job in _connection_ids(emulator):
+        emulator.admin.set_behaviour(job, outcome="stuck")
+    (tmp_path / "defs.py").write_text(DEFS_FILE)
+    (tmp_path / "airbyte_ops.yaml").write_text(
+        textwrap.dedent(CONFIG).format(url=emulator.url) + 'connections: [{match: "*"}]\n'
+    )
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "AIRBYTE_OPS_CONFIG": str(tmp_path / "airbyte_ops.yaml"),
+    }
+    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-f", "defs.py", "--select", "*"]
+    run = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while sum(1 for j in emulator.admin.jobs() if j["status"] == "running") < 3:
+            assert run.poll() is None, run.stdout.read() if run.stdout else ""
+            assert time.monotonic() < deadline, "the three syncs never ran together"
+            time.sleep(0.2)
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+    assert [job["status"] for job in emulator.admin.jobs()] == ["cancelled"] * 3, output[-3000:]
+
+
+def _connection_ids(emulator) -> list[str]:
+    from dagster_airbyte_ops.client import AirbyteClient
+
+    with AirbyteClient(url=emulator.url, api="config", retry_backoff_s=0.01) as client:
+        workspace = client.list_workspaces()[0].id
+        return [c.id for c in client.list_connections(workspace)]

@@ -124,3 +124,19 @@ def test_build_freshness_checks_from_python():
     assert {key.asset_key for key in checks.check_keys} == {dg.AssetKey(["public", "orders"])}
     with pytest.raises(ValueError, match="max_lag must be longer than 0"):
         build_freshness_checks([dg.AssetKey("x")], max_lag=dt.timedelta(0))
+
+
+def test_a_failed_check_passes_again_after_a_materialization_recorded_outside_our_runs(defs, instance):
+    """What the observer records for a sync Airbyte ran itself counts: the sensor re-evaluates."""
+    assert defs.resolve_job_def(JOB).execute_in_process(instance=instance).success
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    with freeze_time(later):
+        assert not any(e.passed for e in _evaluations(_run_sensor_request(defs, instance)).values())
+    with freeze_time(later + dt.timedelta(minutes=1)):
+        for key in FRESH_KEYS:  # a runless materialization, as recorded for an external sync
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+    with freeze_time(later + dt.timedelta(minutes=2)):
+        evaluations = _evaluations(_run_sensor_request(defs, instance))
+
+    assert set(evaluations) == FRESH_KEYS
+    assert all(e.passed for e in evaluations.values())
