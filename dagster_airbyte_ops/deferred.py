@@ -210,17 +210,23 @@ def _discover(
         for job_id in jobs:
             if job_id in cursor.recorded and cursor.recorded[job_id].run_id == run.run_id:
                 cursor.recorded[job_id].run_finished = run.is_finished
-        if not new:
+        # A second run that attached to a job another run started adds the streams it selected.
+        joined = [j for j in jobs if j in cursor.pending and cursor.pending[j].run_id != run.run_id]
+        if not new and not joined:
             continue
         keys = _observed_keys(instance, run.run_id)
         start = record.start_time or _epoch(record.create_timestamp)
-        for job_id in new:
+        for job_id in [*new, *joined]:
             item = by_connection[jobs[job_id]]
             all_keys = [key.to_user_string() for key in item.keys_by_stream.values()]
-            selected = [k for k in all_keys if k in keys.get(job_id, set())]
             # No observation (a run tagged by hand, or by an older version): every stream.
+            selected = [k for k in all_keys if k in keys.get(job_id, set())] or all_keys
+            if job_id in cursor.pending:
+                pending = cursor.pending[job_id]
+                pending.keys = [k for k in all_keys if k in {*pending.keys, *selected}]
+                continue
             cursor.pending[job_id] = PendingJob(
-                connection_id=jobs[job_id], run_id=run.run_id, keys=selected or all_keys, started=start
+                connection_id=jobs[job_id], run_id=run.run_id, keys=selected, started=start
             )
             started.append(start)
     for job_id, recorded in list(cursor.recorded.items()):
