@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from dagster_airbyte_ops.config import parse_config
+from dagster_airbyte_ops.config import config_from_data, parse_config
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -26,7 +27,11 @@ def _examples() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("where", "text"), _examples(), ids=[where for where, _ in _examples()])
 def test_documented_configuration_loads(where, text):
     environ = {"AIRBYTE_URL": "http://127.0.0.1:8001", "AIRBYTE_PASSWORD": "x", "AIRBYTE_USERNAME": "u"}
-    parse_config(text, where, environ=environ)
+    data = yaml.safe_load(text)
+    if isinstance(data, dict) and data.get("type") == "dagster_airbyte_ops.AirbyteOpsComponent":
+        config_from_data(data["attributes"], where, environ=environ)  # a component's defs.yaml
+    else:
+        parse_config(text, where, environ=environ)
 
 
 def test_readme_has_examples():
