@@ -74,16 +74,21 @@ class AirbyteResource(dg.ConfigurableResource):
     )
     username: str | None = Field(default=None, description="Basic-auth user name (with password).")
     password: str | None = Field(
-        default=None, description="Basic-auth password. Set it with dg.EnvVar('AIRBYTE_PASSWORD')."
+        default=None,
+        repr=False,  # secrets stay out of reprs (a resolved resource holds the real value)
+        description="Basic-auth password. Set it with dg.EnvVar('AIRBYTE_PASSWORD').",
     )
     token: str | None = Field(
-        default=None, description="Static bearer token (an API key). Set it with dg.EnvVar(...)."
+        default=None,
+        repr=False,
+        description="Static bearer token (an API key). Set it with dg.EnvVar(...).",
     )
     client_id: str | None = Field(
         default=None, description="OAuth client id for client-credentials auth (with client_secret)."
     )
     client_secret: str | None = Field(
         default=None,
+        repr=False,
         description="OAuth client secret; tokens are fetched from /applications/token and refreshed "
         "before they expire. Set it with dg.EnvVar('AIRBYTE_CLIENT_SECRET').",
     )

@@ -45,8 +45,8 @@ PUBLIC_API_PAGE_SIZE = 100  # the public API's maximum `limit`
 _T = TypeVar("_T")
 
 
-def _data(payload: Any, path: str) -> list[Any]:
-    if isinstance(payload, list):  # /streams answers a bare array
+def _data(payload: Any, path: str, *, bare_array: bool = True) -> list[Any]:
+    if bare_array and isinstance(payload, list):  # /streams answers a bare array
         return payload
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise AirbyteApiError(
@@ -79,7 +79,9 @@ class PublicApi(ApiFlavour):
         while True:
             size = self.page_size if limit is None else max(1, min(self.page_size, limit))
             items = _data(
-                self.transport.request("GET", path, params={**params, "limit": size, "offset": offset}), path
+                self.transport.request("GET", path, params={**params, "limit": size, "offset": offset}),
+                path,
+                bare_array=False,  # paged lists are always {"data": [...]}; a bare array is not Airbyte
             )
             yield items
             if len(items) < size or not items:
