@@ -170,19 +170,21 @@ def test_no_deferred_connection_no_sensor(emulator, tmp_path):
     assert DEFERRED not in {s.name for s in defs.get_repository_def().sensor_defs}
 
 
-def test_two_deferred_runs_sharing_one_job_record_each_selected_stream_once(emulator, tmp_path, webhook):
+def test_two_deferred_runs_sharing_one_job_record_each_selected_stream_once(
+    emulator, tmp_path, webhook, dagster_instance
+):
     defs = build_defs(emulator, tmp_path, _config())
     first_key, second_key, *others = keys_of_group(defs, "postgresql_minio")
     emulator.admin.set_behaviour(connection_id(emulator, PG), duration_s=20.0)  # outlasts both steps
-    with dg.instance_for_test() as instance:
-        _materialize(defs, instance, [first_key])
-        _materialize(defs, instance, [second_key])  # attaches to the running job
-        [job] = emulator.admin.jobs()
-        wait_for_job_end(emulator, job["jobId"])
+    instance = dagster_instance  # SQLite and PostgreSQL: runs found by tag and update time
+    _materialize(defs, instance, [first_key])
+    _materialize(defs, instance, [second_key])  # attaches to the running job
+    [job] = emulator.admin.jobs()
+    wait_for_job_end(emulator, job["jobId"])
 
-        data = tick(defs, DEFERRED, instance, None)
-        again = tick(defs, DEFERRED, instance, data.cursor)
+    data = tick(defs, DEFERRED, instance, None)
+    again = tick(defs, DEFERRED, instance, data.cursor)
 
-        assert sorted(e.asset_key for e in data.asset_events) == [first_key, second_key]
-        assert again.asset_events == []
-        assert all(materializations(instance, key) == [] for key in others)
+    assert sorted(e.asset_key for e in data.asset_events) == [first_key, second_key]
+    assert again.asset_events == []
+    assert all(materializations(instance, key) == [] for key in others)
