@@ -15,9 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## dev: the demo — Airbyte emulator in the background, then `dagster dev` on http://127.0.0.1:3000
-dev: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+# The demo needs only the package itself (the test extras add browsers' drivers, linters...).
+DEV_STAMP := $(VENV)/.installed-dev
+$(DEV_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make dev PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+## dev: the demo — Airbyte emulator in the background (rows land in data/airbyte.sqlite), then
+## `dagster dev` on http://127.0.0.1:3000 with DAGSTER_HOME=.dagster_home; Ctrl-C stops both
+dev: $(DEV_STAMP)
 	@$(BIN)/airbyte-ops dev --emulator-port $(EMULATOR_PORT) --port $(DAGSTER_PORT)
 
 ## test: the whole suite (unit, emulator, client, resource, Dagster)

@@ -22,6 +22,8 @@ from .polling import AdaptivePolling
 from .resource import AirbyteResource
 
 EMULATOR_START_TIMEOUT_S = 30.0
+#: How long `dagster dev` gets to stop its webserver, daemon and code servers after Ctrl-C.
+DAGSTER_STOP_TIMEOUT_S = 30.0
 LOCALHOST = "127.0.0.1"
 
 
@@ -93,6 +95,11 @@ def _build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--emulator-port", type=int, default=8001)
     dev.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
     dev.add_argument("--seed", default="demo")
+    dev.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the Local SQLite destination writes (default: $AIRBYTE_OPS_DATA_DIR or ./data)",
+    )
     dev.set_defaults(handler=_run_dev)
     return parser
 
@@ -230,6 +237,45 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
     return False
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both raise KeyboardInterrupt here, even if SIGINT came in ignored.
+
+    (A shell starting `make dev &` without job control ignores SIGINT in it; `dagster dev` would then
+    ignore it too and could never be stopped cleanly.)
+    """
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run `dagster dev` until it exits or we are interrupted; then let it stop its processes.
+
+    It runs in its own session, so a Ctrl-C reaches it once, from here, and it shuts down its
+    webserver, daemon and code servers; it is killed only if it has not finished after
+    `DAGSTER_STOP_TIMEOUT_S`.
+    """
+    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_default_sigint)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        print("Stopping Dagster and the emulator...", file=sys.stderr, flush=True)
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=DAGSTER_STOP_TIMEOUT_S)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        return 130
+
+
 def _run_dev(args: argparse.Namespace) -> int:
     """Emulator + `dagster dev`, the emulator stopped whichever way `dagster dev` ends."""
     for port, what, variable in (
@@ -243,28 +289,50 @@ def _run_dev(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+    _stop_on_signals()
     url = f"http://{LOCALHOST}:{args.emulator_port}"
-    emulator = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster_airbyte_ops.emulator",
-            "--port",
-            str(args.emulator_port),
-            "--seed",
-            args.seed,
-        ]
-    )
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir or os.environ.get("AIRBYTE_OPS_DATA_DIR") or Path.cwd() / "data").resolve()
+    log_path = home / "airbyte-emulator.log"
+    with log_path.open("ab") as log:  # in its own session: stopped by us, after Dagster
+        emulator = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster_airbyte_ops.emulator",
+                "--port",
+                str(args.emulator_port),
+                "--seed",
+                args.seed,
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         if not _wait_until_healthy(url, emulator):
-            print(f"airbyte-ops dev: the emulator did not come up on {url}.", file=sys.stderr)
+            tail = log_path.read_text(errors="replace").splitlines()[-15:]
+            print(
+                f"airbyte-ops dev: the emulator did not come up on {url}; its log ({log_path}) ends with:\n"
+                + "\n".join(tail),
+                file=sys.stderr,
+            )
             return 1
         print(
-            f"Airbyte emulator (seed {args.seed!r}) on {url}; starting Dagster on http://{LOCALHOST}:{args.port}"
+            f"Airbyte emulator (seed {args.seed!r}) on {url}, log in {log_path}; synced rows land in "
+            f"{data_dir / 'airbyte.sqlite'}.\nStarting Dagster on http://{LOCALHOST}:{args.port} "
+            f"(DAGSTER_HOME={home}); Ctrl-C stops both.",
+            flush=True,
         )
-        env = {**os.environ, "AIRBYTE_URL": url}
-        env.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dagster_home"))
-        Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "AIRBYTE_URL": url,
+            "DAGSTER_HOME": str(home),
+            "AIRBYTE_OPS_DATA_DIR": str(data_dir),
+        }
         dagster = [
             sys.executable,
             "-m",
@@ -277,7 +345,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             "-p",
             str(args.port),
         ]
-        return subprocess.call(dagster, env=env)
+        return _run_until_stopped(dagster, env)
     finally:
         emulator.send_signal(signal.SIGTERM)
         try:

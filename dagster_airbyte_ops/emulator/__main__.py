@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
 from dagster_airbyte_ops.emulator.server import run_emulator
@@ -26,6 +27,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[str, int, EmulatorSet
     p.add_argument("--token-lifetime", type=float, default=None, help="seconds; default per version")
     p.add_argument("--job-duration", type=float, default=d.default_job_duration_s)
     p.add_argument("--time-scale", type=float, default=d.time_scale)
+    p.add_argument(
+        "--data-dir",
+        default=os.environ.get("AIRBYTE_OPS_DATA_DIR") or "data",
+        help="Airbyte's /local mount: where the Local SQLite destination writes "
+        "(default: $AIRBYTE_OPS_DATA_DIR or ./data; '' writes nothing)",
+    )
     a = p.parse_args(argv)
     settings = EmulatorSettings(
         seed=a.seed,
@@ -39,6 +46,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[str, int, EmulatorSet
         token_lifetime_s=a.token_lifetime,
         default_job_duration_s=a.job_duration,
         time_scale=a.time_scale,
+        data_dir=os.path.abspath(a.data_dir) if a.data_dir else None,
     )
     return a.host, a.port, settings
 
