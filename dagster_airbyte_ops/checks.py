@@ -2,11 +2,11 @@
 
 A connection's stream tables are only as fresh as its last successful sync, so each entry with
 `freshness:` gets Dagster's own last-update freshness check over its stream assets: the check
-passes while every stream was materialized within `max_lag` of now and fails (severity WARN, as
-Dagster's default) once one of them is older. Dagster's factory and sensor are used as they are:
-they already know how to evaluate "now", how to describe the check in the UI and when a check is
-due again, and they count every materialization of the asset, including the ones the observer
-records for syncs Airbyte ran on its own.
+passes while every stream was materialized within `max_lag` of now and fails once one of them is
+older, with severity WARN (Dagster's default) or ERROR (`severity: error`). Dagster's factory and
+sensor are used as they are: they already know how to evaluate "now", how to describe the check in
+the UI and when a check is due again, and they count every materialization of the asset, including
+the ones the observer records for syncs Airbyte ran on its own.
 
 One sensor, `airbyte_freshness_checks_sensor`, starts the evaluation of the checks that are due;
 it is RUNNING by default, since a check nobody evaluates would silently show nothing. Each sync run
@@ -86,7 +86,10 @@ def freshness_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
         freshness = item.entry.freshness
         if freshness is None or not item.asset_keys:
             continue
-        checks.extend(build_freshness_checks(item.asset_keys, max_lag=freshness.max_lag))
+        severity = (
+            dg.AssetCheckSeverity.ERROR if freshness.severity == "error" else dg.AssetCheckSeverity.WARN
+        )
+        checks.extend(build_freshness_checks(item.asset_keys, max_lag=freshness.max_lag, severity=severity))
     if not checks:
         return dg.Definitions()
     return dg.Definitions(asset_checks=checks, sensors=[build_freshness_sensor(checks)])

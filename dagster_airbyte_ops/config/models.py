@@ -55,6 +55,7 @@ ApiFlavour = Annotated[Literal["config", "public", "auto"], BeforeValidator(reso
 RunningSyncPolicy = Annotated[Literal["attach", "fail", "skip"], BeforeValidator(resolve_scalar)]
 AfterMode = Annotated[Literal["all", "any"], BeforeValidator(resolve_scalar)]
 SyncMode = Annotated[Literal["sync", "deferred"], BeforeValidator(resolve_scalar)]
+FreshnessSeverity = Annotated[Literal["warn", "error"], BeforeValidator(resolve_scalar)]
 AlertEventName = Literal["succeeded", "failed", "cancelled", "timed_out"]
 AlertEvent = Annotated[AlertEventName, BeforeValidator(resolve_scalar)]
 
@@ -212,6 +213,7 @@ class Freshness(_Model):
     """`freshness:` — how stale the connection's assets may get before a check fails."""
 
     max_lag: Duration
+    severity: FreshnessSeverity = "warn"  # "error" for failures that alert policies treat as errors
 
 
 def _after_ref(value: str) -> str:
@@ -230,7 +232,8 @@ AfterRef = Annotated[str, AfterValidator(_after_ref), BeforeValidator(resolve_sc
 def _pool_name(value: str) -> str:
     if not value or any(c.isspace() for c in value):
         raise custom_error(
-            f'"{value}" is not a Dagster pool name: use non-blank characters without spaces, e.g. "airbyte/crm"'
+            f'"{value}" is not a Dagster pool name: '
+            'use non-blank characters without spaces, e.g. "airbyte/crm"'
         )
     return value
 

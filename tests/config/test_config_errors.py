@@ -181,6 +181,11 @@ BAD_CONFIGS = [
         id="freshness-missing-max-lag",
     ),
     pytest.param(
+        "connections: [{name: a, freshness: {max_lag: 2h, severity: fatal}}]\n",
+        'airbyte_ops.yaml: connections[0].freshness.severity: "fatal" is not one of warn, error',
+        id="freshness-bad-severity",
+    ),
+    pytest.param(
         "connections: [{group: x}]\n",
         "airbyte_ops.yaml: connections[0]: select a connection with exactly one of name, id or match; none given",
         id="selector-none",

@@ -140,3 +140,24 @@ def test_a_failed_check_passes_again_after_a_materialization_recorded_outside_ou
 
     assert set(evaluations) == FRESH_KEYS
     assert all(e.passed for e in evaluations.values())
+
+
+def test_severity_error_fails_the_check_as_an_error(emulator, tmp_path, instance):
+    text = (
+        textwrap.dedent(CONFIG)
+        .format(url=emulator.url)
+        .replace(
+            '  - name: "MSSQL → S3"\n',
+            '  - name: "MSSQL → S3"\n    freshness: {max_lag: 30m, severity: error}\n',
+        )
+    )
+    defs = build_definitions(parse_config(text, "airbyte_ops.yaml"), snapshot_dir=str(tmp_path / "s"))
+    assert defs.resolve_job_def("airbyte_sync_mssql_s3_job").execute_in_process(instance=instance).success
+
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=45)):
+        evaluations = _evaluations(_run_sensor_request(defs, instance))
+
+    invoices = evaluations[dg.AssetKey(["mssql", "mssql_invoices"])]
+    assert not invoices.passed
+    assert invoices.severity == dg.AssetCheckSeverity.ERROR
+    assert all(e.severity == dg.AssetCheckSeverity.WARN for k, e in evaluations.items() if k in FRESH_KEYS)
