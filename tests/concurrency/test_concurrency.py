@@ -259,8 +259,8 @@ defs = build_definitions(load_config(), translator=PerConnection())
 @pytest.mark.emulator(seed="generated:3:1")
 def test_interrupting_a_run_cancels_every_running_sync(emulator, tmp_path):
     """Signals reach only the run's main thread; every step thread must still cancel its job."""
-    for job in _connection_ids(emulator):
-        emulator.admin.set_behaviour(job, outcome="stuck")
+    for connection_id in _connection_slugs(emulator):
+        emulator.admin.set_behaviour(connection_id, outcome="stuck")
     (tmp_path / "defs.py").write_text(DEFS_FILE)
     (tmp_path / "airbyte_ops.yaml").write_text(
         textwrap.dedent(CONFIG).format(url=emulator.url) + 'connections: [{match: "*"}]\n'
@@ -289,9 +289,49 @@ def test_interrupting_a_run_cancels_every_running_sync(emulator, tmp_path):
     assert [job["status"] for job in emulator.admin.jobs()] == ["cancelled"] * 3, output[-3000:]
 
 
-def _connection_ids(emulator) -> list[str]:
+def _connection_slugs(emulator) -> dict[str, str]:
+    """Connection id → the slug its assets are keyed by (PerConnection)."""
     from dagster_airbyte_ops.client import AirbyteClient
 
     with AirbyteClient(url=emulator.url, api="config", retry_backoff_s=0.01) as client:
         workspace = client.list_workspaces()[0].id
-        return [c.id for c in client.list_connections(workspace)]
+        return {c.id: slugify(c.name) for c in client.list_connections(workspace)}
+
+
+@pytest.mark.emulator(seed="generated:3:1", default_job_duration_s=1.0)
+def test_one_failing_sync_fails_only_its_own_step_and_what_depends_on_it(emulator, tmp_path, instance):
+    names = _connection_slugs(emulator)
+    ids = sorted(names)
+    failing, *healthy = ids
+    emulator.admin.set_behaviour(failing, outcome="failed", failure_message="Login failed for user 'sa'")
+    airbyte_defs = _defs(emulator, tmp_path, 'connections: [{match: "*"}]\n')
+    ran: list[str] = []
+
+    def downstream(upstream_slug: str) -> dg.AssetsDefinition:
+        @dg.asset(name=f"report_of_{upstream_slug}", deps=[dg.AssetKey([upstream_slug, "raw", "table_000"])])
+        def _report() -> None:
+            ran.append(upstream_slug)
+
+        return _report
+
+    defs = dg.Definitions.merge(airbyte_defs, dg.Definitions(assets=[downstream(names[i]) for i in ids]))
+
+    run = _run_everything(defs, instance)
+
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    statuses = {job["connectionId"]: job["status"] for job in emulator.admin.jobs()}
+    assert statuses == {failing: "failed", **{i: "succeeded" for i in healthy}}
+    assert sorted(ran) == sorted(names[i] for i in healthy)  # after their upstream, in the same run
+    failures = [
+        record.event_log_entry.dagster_event
+        for record in instance.get_records_for_run(run.run_id).records
+        if record.event_log_entry.dagster_event and record.event_log_entry.dagster_event.is_step_failure
+    ]
+    assert [f.step_key for f in failures] == [f"airbyte_sync_{names[failing]}"]
+    assert "Login failed for user 'sa'" in failures[0].step_failure_data.error.message
+    started = {
+        record.event_log_entry.dagster_event.step_key
+        for record in instance.get_records_for_run(run.run_id).records
+        if record.event_log_entry.dagster_event and record.event_log_entry.dagster_event.is_step_start
+    }
+    assert started == {f"airbyte_sync_{names[i]}" for i in ids} | {f"report_of_{names[i]}" for i in healthy}
