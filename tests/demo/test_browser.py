@@ -205,6 +205,11 @@ def test_materialize_a_connection_and_see_its_row_count(demo, browser_page):
     expect(page.locator("body")).to_contain_text(re.compile(rf"Row count\s*{countries}(?!\d)"))
     with sqlite3.connect(demo.data_dir / "airbyte.sqlite") as con:
         assert con.execute("SELECT count(*) FROM customer_counts").fetchone()[0] == countries
+        days = con.execute("SELECT count(*) FROM daily_revenue").fetchone()[0]
+    page.goto(f"{demo.ui}/assets/daily_revenue")
+    expect(page.locator("body")).to_contain_text(re.compile(rf"Row count\s*{days}(?!\d)"))
+    expect(page.get_by_text("net_revenue_eur", exact=True)).to_be_visible()
+    _shot(page, "downstream-asset")
 
 
 def test_schedules_page_shows_custom_crons_with_time_zones(demo, browser_page):
