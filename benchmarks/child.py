@@ -155,7 +155,7 @@ def observe(args: dict[str, Any]) -> dict[str, Any]:
 
     defs = build(args["subject"])
     repo = defs.get_repository_def()
-    sensors = [s for s in repo.sensor_defs if "observ" in s.name]
+    sensors = sorted((s for s in repo.sensor_defs if "observ" in s.name), key=lambda s: len(s.name))
     if not sensors:
         return {"built": False, "reason": "no sensor named *observ* in the definitions"}
     sensor = sensors[0]
@@ -167,15 +167,15 @@ def observe(args: dict[str, Any]) -> dict[str, Any]:
     def tick(label: str) -> None:
         nonlocal cursor
         # As the daemon does: the repository's resources, the previous tick's cursor.
-        context = dg.build_sensor_context(
+        started_at = time.time()
+        t0 = time.perf_counter()
+        with dg.build_sensor_context(
             instance=instance,
             cursor=cursor,
             repository_def=repo,
             resources=dict(repo.get_top_level_resources()),
-        )
-        started_at = time.time()
-        t0 = time.perf_counter()
-        data = sensor.evaluate_tick(context)
+        ) as context:
+            data = sensor.evaluate_tick(context)
         wall_s = time.perf_counter() - t0
         ended_at = time.time()
         cursor = data.cursor if data.cursor is not None else cursor

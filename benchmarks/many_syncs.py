@@ -128,8 +128,9 @@ def run(opts: Options) -> list[Table]:
     table.met = met
     table.notes += [
         "Run s: Dagster's run stats (RUN_START → RUN_SUCCESS) of `dagster asset materialize` on a "
-        "fresh instance, each subject with the executor its definitions declare (dagster-airbyte: "
-        "Dagster's default multiprocess executor, as many concurrent steps as CPUs).",
+        "fresh instance, each subject with the executor its definitions declare (ours: "
+        "`airbyte_sync_executor`, steps as threads; dagster-airbyte: Dagster's default multiprocess "
+        "executor, as many concurrent steps as CPUs).",
         "dagster-airbyte polls every 10 s (its default `poll_interval`), so its one-sync run lasts at "
         "least 10 s; it is run once (minutes).",
     ]
