@@ -88,11 +88,11 @@ def _wait_for_assets(demo: Demo, process: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"the demo UI did not list its assets within {START_TIMEOUT_S:.0f} s:\n{demo.log_tail()}")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
     """`airbyte-ops dev` on free ports, with a temporary DAGSTER_HOME and data dir, stopped by Ctrl-C."""
     _require_browser()
-    root = tmp_path_factory.mktemp("demo")
+    root = tmp_path
     ui_port, emulator_port = _free_port(), _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(root / "dagster_home")}
     for variable in ("AIRBYTE_OPS_CONFIG", "AIRBYTE_URL", "AIRBYTE_OPS_DATA_DIR"):
@@ -126,9 +126,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         requests.get(f"{demo.emulator}/api/v1/health", timeout=2)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser_page(demo: Demo):
-    """One headless Chromium page for the module (the community pop-up dismissed whenever it shows)."""
+    """A headless Chromium page (the community pop-up dismissed whenever it shows)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -169,20 +169,25 @@ def _wait_for_row_count(demo: Demo, asset: str) -> int:
     pytest.fail(f"{asset} was not materialized by the downstream sensor:\n{demo.log_tail()}")
 
 
-def test_asset_graph_shows_the_connection_groups(demo, browser_page):
+def test_the_demo_in_a_browser(demo, browser_page):
+    """One demo for all steps (a test each would start one demo per xdist worker)."""
+    _check_the_asset_graph_shows_the_connection_groups(demo, browser_page)
+    _check_materialize_a_connection_and_see_its_row_count(demo, browser_page)
+    _check_the_schedules_page_shows_custom_crons_with_time_zones(demo, browser_page)
+
+
+def _check_the_asset_graph_shows_the_connection_groups(demo: Demo, page) -> None:
     from playwright.sync_api import expect
 
-    page = browser_page
     page.goto(f"{demo.ui}/asset-groups")
     for group in (*CONNECTION_GROUPS, "shop_analytics"):
         expect(page.get_by_text(group, exact=True).first).to_be_visible()
     _shot(page, "asset-lineage")
 
 
-def test_materialize_a_connection_and_see_its_row_count(demo, browser_page):
+def _check_materialize_a_connection_and_see_its_row_count(demo: Demo, page) -> None:
     from playwright.sync_api import expect
 
-    page = browser_page
     page.goto(f"{demo.ui}/locations/airbyte_ops/asset-groups/shop_orders_sqlite")
     expect(page.get_by_text("orders", exact=True).first).to_be_visible()
     page.get_by_role("button", name="Materialize all").click()
@@ -212,10 +217,9 @@ def test_materialize_a_connection_and_see_its_row_count(demo, browser_page):
     _shot(page, "downstream-asset")
 
 
-def test_schedules_page_shows_custom_crons_with_time_zones(demo, browser_page):
+def _check_the_schedules_page_shows_custom_crons_with_time_zones(demo: Demo, page) -> None:
     from playwright.sync_api import expect
 
-    page = browser_page
     page.goto(f"{demo.ui}/automation")
     expect(page.get_by_text("shop_orders_sqlite_schedule", exact=True)).to_be_visible()
     expect(page.get_by_text("postgresql_minio_schedule", exact=True)).to_be_visible()
