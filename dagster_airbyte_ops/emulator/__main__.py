@@ -28,6 +28,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[str, int, EmulatorSet
     p.add_argument("--job-duration", type=float, default=d.default_job_duration_s)
     p.add_argument("--time-scale", type=float, default=d.time_scale)
     p.add_argument(
+        "--scheduler",
+        action="store_true",
+        help="run connections whose Airbyte schedule is basic or cron, as Airbyte's own scheduler does",
+    )
+    p.add_argument(
         "--data-dir",
         default=os.environ.get("AIRBYTE_OPS_DATA_DIR") or "data",
         help="Airbyte's /local mount: where the Local SQLite destination writes "
@@ -46,6 +51,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[str, int, EmulatorSet
         token_lifetime_s=a.token_lifetime,
         default_job_duration_s=a.job_duration,
         time_scale=a.time_scale,
+        scheduler=a.scheduler,
         data_dir=os.path.abspath(a.data_dir) if a.data_dir else None,
     )
     return a.host, a.port, settings
