@@ -7,14 +7,20 @@ modules independent of how assets and jobs are made, and of each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 
 from .client.models import Connection
 from .config import ConnectionEntry
+from .config.models import connection_label
 from .translator import slugify
+
+
+def connection_slug(name: str, instance: str | None = None) -> str:
+    """The part of a connection's Dagster names (op, job, schedules, sensors) made from its name."""
+    return slugify(name) if instance is None else f"{instance}_{slugify(name)}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class BuiltConnection:
     specs: Mapping[str, dg.AssetSpec]  # by Airbyte stream name
     job: dg.UnresolvedAssetJobDefinition
     resource_key: str
+    instance: str | None = None  # its `instances:` name; None for the single `airbyte:` section
 
     @property
     def asset_keys(self) -> list[dg.AssetKey]:
@@ -34,8 +41,14 @@ class BuiltConnection:
 
     @property
     def slug(self) -> str:
-        """The connection's name as a Dagster identifier part (`postgresql_minio`)."""
-        return slugify(self.connection.name)
+        """The connection's name as a Dagster identifier part (`postgresql_minio`), prefixed with
+        its instance's name in a file with `instances:` (`onprem_postgresql_minio`)."""
+        return connection_slug(self.connection.name, self.instance)
+
+    @property
+    def label(self) -> str:
+        """How `after:` and messages name it: `PostgreSQL → MinIO`, or `onprem:PostgreSQL → MinIO`."""
+        return connection_label(self.instance, self.connection.name)
 
     @property
     def group_name(self) -> str | None:
@@ -43,3 +56,17 @@ class BuiltConnection:
         for spec in self.specs.values():
             return spec.group_name
         return None
+
+
+def connections_by_ref(built: Sequence[BuiltConnection]) -> dict[str, BuiltConnection]:
+    """Each connection under every name `after:` / `when:` may use for it: its label
+    (`onprem:Orders`) and, when no other instance has a connection so named, its plain name."""
+    refs: dict[str, BuiltConnection] = {}
+    plain: dict[str, list[BuiltConnection]] = {}
+    for item in built:
+        refs[item.label] = item
+        plain.setdefault(item.connection.name, []).append(item)
+    for name, items in plain.items():
+        if len(items) == 1:
+            refs.setdefault(name, items[0])
+    return refs

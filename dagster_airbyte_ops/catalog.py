@@ -8,10 +8,12 @@ disk, but only for one purpose: letting the code server start while Airbyte is d
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,6 +103,39 @@ class CatalogSnapshots:
             return None
 
 
+def fetch_or_snapshot(
+    key: str,
+    fetch: Callable[[], AirbyteCatalog],
+    snapshots: CatalogSnapshots,
+    how_to_reach: str,
+    *,
+    what: str = "the Airbyte catalog",
+) -> str:
+    """The catalog's JSON, fetched now and saved as the snapshot `key`; the snapshot if Airbyte fails."""
+    try:
+        catalog_json = fetch().to_json()
+    except AirbyteApiError as error:
+        snapshot = snapshots.load(key)
+        if snapshot is None:
+            raise ConfigError(
+                f"Could not load {what} and no snapshot exists yet "
+                f"({snapshots.path_for(key)}): {error}. To fix: {how_to_reach}."
+            ) from None
+        fetched_at = AirbyteCatalog.from_json(snapshot).fetched_at.isoformat()
+        log.warning(
+            "Airbyte is unreachable (%s); using the last good catalog snapshot from %s%s.",
+            error,
+            fetched_at,
+            "" if what == "the Airbyte catalog" else f" for {what}",
+        )
+        return snapshot
+    try:
+        snapshots.save(key, catalog_json)
+    except OSError as error:
+        log.warning("Could not write the catalog snapshot %s: %s", snapshots.path_for(key), error)
+    return catalog_json
+
+
 class AirbyteCatalogLoader(StateBackedDefinitionsLoader[str]):
     """Fetch on code-server load (snapshot as fallback); reuse the carried state everywhere else."""
 
@@ -124,29 +159,64 @@ class AirbyteCatalogLoader(StateBackedDefinitionsLoader[str]):
         return f"dagster_airbyte_ops/{self._key}"
 
     def fetch_state(self) -> str:
-        try:
-            catalog_json = self._fetch().to_json()
-        except AirbyteApiError as error:
-            snapshot = self._snapshots.load(self._key)
-            if snapshot is None:
-                raise ConfigError(
-                    f"Could not load the Airbyte catalog and no snapshot exists yet "
-                    f"({self._snapshots.path_for(self._key)}): {error}. To fix: {self._how_to_reach}."
-                ) from None
-            fetched_at = AirbyteCatalog.from_json(snapshot).fetched_at.isoformat()
-            log.warning(
-                "Airbyte is unreachable (%s); using the last good catalog snapshot from %s.",
-                error,
-                fetched_at,
-            )
-            return snapshot
-        try:
-            self._snapshots.save(self._key, catalog_json)
-        except OSError as error:
-            log.warning(
-                "Could not write the catalog snapshot %s: %s", self._snapshots.path_for(self._key), error
-            )
-        return catalog_json
+        return fetch_or_snapshot(self._key, self._fetch, self._snapshots, self._how_to_reach)
 
     def defs_from_state(self, state: str) -> dg.Definitions:
         return self._build(AirbyteCatalog.from_json(state))
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    """How to fetch one named instance's catalog, and what to tell the user when that fails."""
+
+    fetch: Callable[[], AirbyteCatalog]
+    how_to_reach: str
+
+
+class InstanceCatalogsLoader(StateBackedDefinitionsLoader[str]):
+    """`AirbyteCatalogLoader` for a file with `instances:`: one state holding every instance's catalog.
+
+    One state (not one loader per instance) because the definitions are one pure function of all
+    the catalogs: `after:` across instances and asset-key collisions are checked in one build, and a
+    run worker rebuilds it all from the reconstruction metadata with no call to any Airbyte. Each
+    instance falls back to its own last good snapshot (`<key>__<name>.json`), so one Airbyte down
+    does not hide the others' fresh catalogs.
+    """
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        sources: Mapping[str, CatalogSource],
+        build: Callable[[dict[str, AirbyteCatalog]], dg.Definitions],
+        snapshots: CatalogSnapshots | None = None,
+    ) -> None:
+        self._key = key
+        self._sources = dict(sources)
+        self._build = build
+        self._snapshots = snapshots or CatalogSnapshots()
+
+    @property
+    def defs_key(self) -> str:
+        return f"dagster_airbyte_ops/{self._key}"
+
+    def fetch_state(self) -> str:
+        catalogs = {
+            name: json.loads(
+                fetch_or_snapshot(
+                    f"{self._key}__{name}",
+                    source.fetch,
+                    self._snapshots,
+                    source.how_to_reach,
+                    what=f'the Airbyte catalog of instance "{name}"',
+                )
+            )
+            for name, source in self._sources.items()
+        }
+        return json.dumps({"v": 1, "instances": catalogs}, sort_keys=True)
+
+    def defs_from_state(self, state: str) -> dg.Definitions:
+        data = json.loads(state)
+        return self._build(
+            {name: AirbyteCatalog.model_validate(value) for name, value in data["instances"].items()}
+        )

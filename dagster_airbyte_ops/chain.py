@@ -49,7 +49,7 @@ from typing import Literal
 import dagster as dg
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
-from .built import BuiltConnection
+from .built import BuiltConnection, connections_by_ref
 from .config import AirbyteOpsConfig, ConnectionEntry, DownstreamSpec
 from .config._text import close_matches
 from .config.loader import config_error, describe_cycle, find_cycle
@@ -93,7 +93,7 @@ class Upstream:
     @classmethod
     def connection(cls, built: BuiltConnection) -> Upstream:
         """A connection's streams, labelled by the connection's name in quotes."""
-        return cls(label=_quoted(built.connection.name), asset_keys=tuple(built.asset_keys), parts="streams")
+        return cls(label=_quoted(built.label), asset_keys=tuple(built.asset_keys), parts="streams")
 
 
 @dataclass(frozen=True)
@@ -437,7 +437,7 @@ def chain_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]
         ConfigError: an `after:` cycle or self-reference through stream asset keys, an upstream
             connection with no selected streams, or two sensors with one name.
     """
-    by_name = {item.connection.name: item for item in built}
+    by_name = connections_by_ref(built)  # plain names, and `instance:name` with instances:
     owner_of_key = {key: item for item in built for key in item.asset_keys}
     problems: list[str] = []
     sensors: list[dg.SensorDefinition] = []
@@ -524,17 +524,18 @@ def _key_cycles(
     """`after:` loops that go through stream asset keys (names alone were checked at load)."""
     graph: dict[str, list[str]] = {}
     where: dict[str, str] = {}
+    by_ref = connections_by_ref(built)
     for item in built:
-        name = item.connection.name
+        name = item.label
         where[name] = f"{item.entry.path}.after"
         edges = graph.setdefault(name, [])
         for ref in item.entry.after:
             if "/" not in ref:
-                edges.append(ref)
+                edges.append(by_ref[ref].label if ref in by_ref else ref)
                 continue
             owner = owner_of_key.get(dg.AssetKey(ref.split("/")))
             if owner is not None:
-                edges.append(owner.connection.name)
+                edges.append(owner.label)
     cycle = find_cycle(graph)
     if cycle is None:
         return []

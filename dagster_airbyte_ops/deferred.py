@@ -320,12 +320,17 @@ def _epoch(value: dt.datetime | float) -> float:
 
 def deferred_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
     """The deferred fragment of `build_definitions`: the sensor, when a connection uses `mode: deferred`."""
-    deferred = [item for item in built if item.entry.mode == "deferred"]
-    if not deferred:
-        return dg.Definitions()
-    sensor = build_deferred_sensor(
-        connections=[WatchedConnection.of(item) for item in deferred],
-        resource_key=deferred[0].resource_key,
-        webhooks=config.alerts.webhooks,
-    )
-    return dg.Definitions(sensors=[sensor])
+    by_resource: dict[str, list[BuiltConnection]] = {}
+    for item in built:  # one sensor per Airbyte instance (`instances:`)
+        if item.entry.mode == "deferred":
+            by_resource.setdefault(item.resource_key, []).append(item)
+    sensors = [
+        build_deferred_sensor(
+            connections=[WatchedConnection.of(item) for item in items],
+            resource_key=resource_key,
+            webhooks=config.alerts.webhooks,
+            name=None if items[0].instance is None else f"{DEFERRED_SENSOR_NAME}_{items[0].instance}",
+        )
+        for resource_key, items in by_resource.items()
+    ]
+    return dg.Definitions(sensors=sensors)

@@ -7,20 +7,28 @@ to run workers in the definitions' reconstruction metadata (see `catalog.py`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import dagster as dg
 
 from .alerting import alert_definitions
 from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
-from .built import BuiltConnection
-from .catalog import AirbyteCatalog, AirbyteCatalogLoader, CatalogSnapshots, fetch_catalog
+from .built import BuiltConnection, connection_slug
+from .catalog import (
+    AirbyteCatalog,
+    AirbyteCatalogLoader,
+    CatalogSnapshots,
+    CatalogSource,
+    InstanceCatalogsLoader,
+    fetch_catalog,
+)
 from .chain import chain_definitions
 from .checks import freshness_definitions
 from .client.models import Connection
 from .concurrency import airbyte_sync_executor, concurrency_definitions, pool_for
-from .config import AirbyteOpsConfig, ConnectionEntry, resolve_connections
+from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
+from .config.loader import config_error
+from .config.models import connection_label
 from .deferred import deferred_definitions
 from .errors import ConfigError
 from .observer import observer_definitions
@@ -31,22 +39,32 @@ from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
 DEFAULT_INSTANCE_KEY = "default"
 
 
-def build_resource(config: AirbyteOpsConfig, *, workspace_id: str | None = None) -> AirbyteResource:
+def build_resource(
+    config: AirbyteOpsConfig,
+    *,
+    workspace_id: str | None = None,
+    instance: AirbyteInstance | None = None,
+) -> AirbyteResource:
     """The resource as Dagster stores it: secrets as `EnvVar` references, resolved only at run time.
 
     `workspace_id` (the catalog's) fills in an unset `airbyte.workspace_id`, so run workers never
     ask Airbyte which workspace they are in: they may have no access to its listing endpoints.
+    `instance` picks one of `instances:` (default: the `airbyte:` section).
     """
-    kwargs = config.airbyte.resource_kwargs()
+    settings = (instance or config.airbyte_instances()[0]).airbyte
+    kwargs = settings.resource_kwargs()
     if kwargs.get("workspace_id") is None and workspace_id is not None:
         kwargs["workspace_id"] = workspace_id
     return AirbyteResource(**kwargs)
 
 
-def build_load_time_resource(config: AirbyteOpsConfig) -> AirbyteResource:
+def build_load_time_resource(
+    config: AirbyteOpsConfig, *, instance: AirbyteInstance | None = None
+) -> AirbyteResource:
     """The same resource with secrets resolved now, for fetching the catalog while loading."""
-    kwargs = config.airbyte.resource_kwargs()
-    for field, ref in config.airbyte.secrets().items():
+    settings = (instance or config.airbyte_instances()[0]).airbyte
+    kwargs = settings.resource_kwargs()
+    for field, ref in settings.secrets().items():
         kwargs[field] = ref.resolve()
     return AirbyteResource(**kwargs)
 
@@ -64,30 +82,60 @@ def build_definitions(
 
     `executor` replaces `airbyte_sync_executor` (steps as threads; see concurrency.py) as the
     executor of every job, e.g. `dg.multiprocess_executor` for a location with CPU-heavy assets.
+    With `instances:`, each Airbyte gets its own resource, `<resource_key>_<name>`
+    (`airbyte_onprem`), and the catalogs of all of them travel together to run workers.
     """
     translator = translator or AirbyteTranslator()
+    snapshots = CatalogSnapshots(snapshot_dir) if snapshot_dir else None
+    loader: AirbyteCatalogLoader | InstanceCatalogsLoader
+    if config.instances is None:
+        instance = config.airbyte_instances()[0]
 
-    def fetch() -> AirbyteCatalog:
-        client = build_load_time_resource(config).get_client()
-        return fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
+        def build(catalog: AirbyteCatalog) -> dg.Definitions:
+            return definitions_from_catalog(
+                config, catalog, translator=translator, resource_key=resource_key, executor=executor
+            )
 
-    def build(catalog: AirbyteCatalog) -> dg.Definitions:
-        return definitions_from_catalog(
-            config, catalog, translator=translator, resource_key=resource_key, executor=executor
+        loader = AirbyteCatalogLoader(
+            key=instance_key,
+            fetch=_fetcher(config, instance),
+            build=build,
+            snapshots=snapshots,
+            how_to_reach=f"check that Airbyte answers at {config.airbyte.url} (airbyte.url in "
+            f"{config.source_name}, or the AIRBYTE_URL variable) and that its credentials are set",
         )
+    else:
 
-    loader = AirbyteCatalogLoader(
-        key=instance_key,
-        fetch=fetch,
-        build=build,
-        snapshots=CatalogSnapshots(snapshot_dir) if snapshot_dir else None,
-        how_to_reach=f"check that Airbyte answers at {config.airbyte.url} (airbyte.url in "
-        f"{config.source_name}, or the AIRBYTE_URL variable) and that its credentials are set",
-    )
+        def build_all(catalogs: dict[str, AirbyteCatalog]) -> dg.Definitions:
+            return definitions_from_catalogs(
+                config, catalogs, translator=translator, resource_key=resource_key, executor=executor
+            )
+
+        loader = InstanceCatalogsLoader(
+            key=instance_key,
+            sources={
+                str(instance.name): CatalogSource(
+                    fetch=_fetcher(config, instance),
+                    how_to_reach=f"check that Airbyte answers at {instance.airbyte.url} "
+                    f"({instance.path}.url in {config.source_name}) and that its credentials are set",
+                )
+                for instance in config.airbyte_instances()
+            },
+            build=build_all,
+            snapshots=snapshots,
+        )
     with warnings.catch_warnings():
         # Reconstruction metadata is how Dagster's own state-backed integrations carry their state.
         warnings.simplefilter("ignore", dg.PreviewWarning)
         return loader.build_defs()
+
+
+def _fetcher(config: AirbyteOpsConfig, instance: AirbyteInstance) -> Callable[[], AirbyteCatalog]:
+    def fetch() -> AirbyteCatalog:
+        client = build_load_time_resource(config, instance=instance).get_client()
+        return fetch_catalog(client, workspace_id=instance.airbyte.workspace_id)
+
+    return fetch
 
 
 def definitions_from_catalog(
@@ -98,28 +146,111 @@ def definitions_from_catalog(
     resource_key: str = DEFAULT_RESOURCE_KEY,
     executor: dg.ExecutorDefinition | None = None,
 ) -> dg.Definitions:
-    """Pure function of config + catalog: no HTTP, so run workers rebuild exactly the same thing."""
-    pairs = resolve_connections(config, catalog.connections)
-    specs_by_connection = _specs_for(config, catalog, pairs, translator)
-    entry_of = {connection.id: entry for entry, connection in pairs}
+    """Pure function of config + catalog: no HTTP, so run workers rebuild exactly the same thing.
+
+    For a file with several `instances:`, see `definitions_from_catalogs`.
+    """
+    instances = config.airbyte_instances()
+    if len(instances) > 1:
+        raise ValueError(
+            "definitions_from_catalog: this configuration has several instances; call "
+            "definitions_from_catalogs with a catalog per instance name"
+        )
+    return _definitions(
+        config,
+        {instances[0].name: catalog},
+        translator=translator,
+        resource_key=resource_key,
+        executor=executor,
+    )
+
+
+def definitions_from_catalogs(
+    config: AirbyteOpsConfig,
+    catalogs: Mapping[str, AirbyteCatalog],
+    *,
+    translator: AirbyteTranslator,
+    resource_key: str = DEFAULT_RESOURCE_KEY,
+    executor: dg.ExecutorDefinition | None = None,
+) -> dg.Definitions:
+    """`definitions_from_catalog` for a file with `instances:`: `catalogs` by instance name."""
+    by_name: dict[str | None, AirbyteCatalog] = {name: catalog for name, catalog in catalogs.items()}
+    return _definitions(config, by_name, translator=translator, resource_key=resource_key, executor=executor)
+
+
+def _definitions(
+    config: AirbyteOpsConfig,
+    catalogs: Mapping[str | None, AirbyteCatalog],
+    *,
+    translator: AirbyteTranslator,
+    resource_key: str,
+    executor: dg.ExecutorDefinition | None,
+) -> dg.Definitions:
+    instances = config.airbyte_instances()
+    missing = [str(i.name) for i in instances if i.name not in catalogs]
+    if missing:
+        raise ValueError(f"no catalog given for instance(s) {', '.join(missing)}")
+    pairs = resolve_instance_connections(config, {n: c.connections for n, c in catalogs.items()})
+    specs_by_connection = _specs_for(config, catalogs, pairs, translator)
+    _check_slugs(config, specs_by_connection)
     built = [
         BuiltConnection(
-            entry=entry_of[connection.id],
+            entry=entry,
             connection=connection,
             specs=specs,
-            job=build_connection_job(connection=connection, asset_keys=[s.key for s in specs.values()]),
-            resource_key=resource_key,
+            job=build_connection_job(
+                connection=connection,
+                asset_keys=[s.key for s in specs.values()],
+                slug=connection_slug(connection.name, entry.instance),
+            ),
+            resource_key=config.instance_of(entry).resource_key(resource_key),
+            instance=entry.instance,
         )
-        for connection, specs in specs_by_connection
+        for entry, connection, specs in specs_by_connection
     ]
     base = dg.Definitions(
         assets=[_connection_assets(config, item) for item in built],
         jobs=[item.job for item in built],
-        resources={resource_key: build_resource(config, workspace_id=catalog.workspace_id)},
+        resources={
+            instance.resource_key(resource_key): build_resource(
+                config, workspace_id=catalogs[instance.name].workspace_id, instance=instance
+            )
+            for instance in instances
+        },
         executor=executor or airbyte_sync_executor,
     )
     fragments = [builder(config, built) for builder in FRAGMENT_BUILDERS]
     return dg.Definitions.merge(base, *fragments)
+
+
+def _check_slugs(
+    config: AirbyteOpsConfig,
+    specs_by_connection: Sequence[tuple[ConnectionEntry, Connection, Mapping[str, dg.AssetSpec]]],
+) -> None:
+    """Two connections whose Dagster names would be the same ("Orders → S3" and "Orders / S3") are a
+    ConfigError naming both, never Dagster's duplicate-definition traceback."""
+    first_by_slug: dict[str, tuple[ConnectionEntry, Connection]] = {}
+    problems: list[str] = []
+    for entry, connection, _ in specs_by_connection:
+        slug = connection_slug(connection.name, entry.instance)
+        first = first_by_slug.setdefault(slug, (entry, connection))
+        if first[1] is connection:
+            continue
+        other = first[1]
+        this_label = connection_label(entry.instance, connection.name)
+        other_label = connection_label(first[0].instance, other.name)
+        scheduled = bool(entry.schedules or entry.schedule_from_airbyte) and (
+            not entry.schedules or entry.schedules[0].name is None
+        )
+        where = f"{entry.path}.schedule" if scheduled else entry.path
+        names = f'schedule "{slug}_schedule"' if scheduled else f'op "airbyte_sync_{slug}"'
+        problems.append(
+            f"{where}: connections \u201c{other_label}\u201d and \u201c{this_label}\u201d both become "
+            f'"{slug}" in Dagster names ({names}, job "airbyte_sync_{slug}_job"); '
+            "rename one of them in Airbyte so their names differ in letters or digits"
+        )
+    if problems:
+        raise config_error(config.source_name, problems)
 
 
 def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.AssetsDefinition:
@@ -127,6 +258,7 @@ def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.As
         connection=item.connection,
         specs_by_stream=item.specs,
         resource_key=item.resource_key,
+        op_name=f"airbyte_sync_{item.slug}",
         mode=item.entry.mode,
         pool=pool_for(config, item.entry),
     )
@@ -137,7 +269,11 @@ def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
         config=config,
         scheduled=[
             ScheduledConnection(
-                entry=item.entry, connection=item.connection, asset_keys=item.asset_keys, job=item.job
+                entry=item.entry,
+                connection=item.connection,
+                asset_keys=item.asset_keys,
+                job=item.job,
+                slug=item.slug,
             )
             for item in built
             if item.entry.schedule is not None
@@ -160,14 +296,16 @@ FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], 
 
 def _specs_for(
     config: AirbyteOpsConfig,
-    catalog: AirbyteCatalog,
+    catalogs: Mapping[str | None, AirbyteCatalog],
     pairs: Sequence[tuple[ConnectionEntry, Connection]],
     translator: AirbyteTranslator,
-) -> list[tuple[Connection, dict[str, dg.AssetSpec]]]:
+) -> list[tuple[ConnectionEntry, Connection, dict[str, dg.AssetSpec]]]:
     owner_of_key: dict[dg.AssetKey, tuple[ConnectionEntry, Connection]] = {}
     problems: list[str] = []
-    result: list[tuple[Connection, dict[str, dg.AssetSpec]]] = []
+    result: list[tuple[ConnectionEntry, Connection, dict[str, dg.AssetSpec]]] = []
     for entry, connection in pairs:
+        instance = config.instance_of(entry)
+        catalog = catalogs[entry.instance]
         wanted = set(entry.streams) if entry.streams else None
         specs: dict[str, dg.AssetSpec] = {}
         for stream in connection.selected_streams:
@@ -178,7 +316,7 @@ def _specs_for(
                 stream=stream,
                 destination=catalog.destination_of(connection),
                 key_prefix=tuple(entry.key_prefix or ()),
-                group_name=entry.group or _default_group(config, connection),
+                group_name=entry.group or f"{instance.group_prefix}{slugify(connection.name)}",
                 tags=dict(entry.tags),
                 owners=tuple(entry.owners),
             )
@@ -190,21 +328,27 @@ def _specs_for(
             owner_of_key[spec.key] = (entry, connection)
             specs[stream.name] = spec
         if specs:
-            result.append((connection, specs))
+            result.append((entry, connection, specs))
     if problems:
         raise ConfigError(f"{config.source_name}: " + f"\n{config.source_name}: ".join(problems))
     return result
 
 
-def _default_group(config: AirbyteOpsConfig, connection: Connection) -> str:
-    return f"{config.defaults.group_prefix}{slugify(connection.name)}"
-
-
-def _collision(key: dg.AssetKey, first: tuple[Any, Connection], second: tuple[Any, Connection]) -> str:
+def _collision(
+    key: dg.AssetKey, first: tuple[ConnectionEntry, Connection], second: tuple[ConnectionEntry, Connection]
+) -> str:
     (first_entry, first_conn), (second_entry, second_conn) = first, second
+    if first_entry.instance == second_entry.instance:
+        return (
+            f"{second_entry.path}: asset key {key.to_user_string()!r} of connection "
+            f"\u201c{second_conn.name}\u201d is also produced by connection \u201c{first_conn.name}\u201d "
+            f"({first_entry.path}); both write the same destination table. Give one of them a "
+            "key_prefix (or a stream prefix in Airbyte)."
+        )
     return (
         f"{second_entry.path}: asset key {key.to_user_string()!r} of connection "
-        f"\u201c{second_conn.name}\u201d is also produced by connection \u201c{first_conn.name}\u201d "
-        f"({first_entry.path}); both write the same destination table. Give one of them a "
-        "key_prefix (or a stream prefix in Airbyte)."
+        f"\u201c{second_conn.name}\u201d (instance {second_entry.instance}) is also produced by connection "
+        f"\u201c{first_conn.name}\u201d ({first_entry.path}, instance {first_entry.instance}). Give one "
+        f"of the instances a key_prefix (instances.{second_entry.instance}.key_prefix), or one of the "
+        "entries its own key_prefix."
     )

@@ -193,13 +193,18 @@ def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
     settings = config.observer
     if not built or not settings.enabled:
         return dg.Definitions()
+    by_resource: dict[str, list[BuiltConnection]] = {}
+    for item in built:  # one sensor per Airbyte instance (`instances:`), each with its own cursor
+        by_resource.setdefault(item.resource_key, []).append(item)
     return dg.Definitions(
         sensors=[
             build_observer_sensor(
-                connections=[WatchedConnection.of(item) for item in built],
-                resource_key=built[0].resource_key,
+                connections=[WatchedConnection.of(item) for item in items],
+                resource_key=resource_key,
                 webhooks=config.alerts.webhooks,
                 minimum_interval_seconds=int(settings.interval_s),
+                name=None if items[0].instance is None else f"{OBSERVER_SENSOR_NAME}_{items[0].instance}",
             )
+            for resource_key, items in by_resource.items()
         ]
     )

@@ -65,6 +65,7 @@ class ScheduledConnection:
     connection: Connection
     asset_keys: Sequence[dg.AssetKey]
     job: dg.UnresolvedAssetJobDefinition | None = None  # made here when not given
+    slug: str | None = None  # the connection's part of Dagster names; default: its slugified name
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,13 @@ class _Plan:
     origin: str | None = None  # set for from_airbyte: what Airbyte had
 
 
-def job_name_for(connection: Connection) -> str:
+def job_name_for(connection: Connection, slug: str | None = None) -> str:
     """`airbyte_sync_<slug>_job`: the job all schedules of `connection` target."""
-    return f"airbyte_sync_{slugify(connection.name)}_job"
+    return f"airbyte_sync_{slug or slugify(connection.name)}_job"
 
 
 def build_connection_job(
-    *, connection: Connection, asset_keys: Sequence[dg.AssetKey]
+    *, connection: Connection, asset_keys: Sequence[dg.AssetKey], slug: str | None = None
 ) -> dg.UnresolvedAssetJobDefinition:
     """The asset job that materializes exactly `asset_keys`, the streams of `connection`.
 
@@ -105,7 +106,7 @@ def build_connection_job(
         ```
     """
     return dg.define_asset_job(
-        name=job_name_for(connection),
+        name=job_name_for(connection, slug),
         selection=dg.AssetSelection.assets(*asset_keys),
         description=f"Syncs Airbyte connection \u201c{connection.name}\u201d ({connection.id}).",
         tags={TAG_CONNECTION_ID: connection.id},
@@ -141,7 +142,9 @@ def build_schedules(
         connection = plan.scheduled.connection
         job = jobs.get(connection.id) or plan.scheduled.job
         if job is None:
-            job = build_connection_job(connection=connection, asset_keys=plan.scheduled.asset_keys)
+            job = build_connection_job(
+                connection=connection, asset_keys=plan.scheduled.asset_keys, slug=plan.scheduled.slug
+            )
             jobs[connection.id] = job
         schedules.append(
             build_connection_schedule(
@@ -241,7 +244,7 @@ def _scheduled_time(context: dg.ScheduleEvaluationContext) -> dt.datetime:
 
 def _plans_for(item: ScheduledConnection, source_name: str) -> list[_Plan]:
     entry, connection = item.entry, item.connection
-    slug = slugify(connection.name)
+    slug = item.slug or slugify(connection.name)
     if entry.schedule_from_airbyte:
         converted = airbyte_schedule_to_cron(connection.schedule)
         if converted is None:

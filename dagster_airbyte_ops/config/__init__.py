@@ -34,6 +34,7 @@ from .loader import (
     parse_config,
 )
 from .models import (
+    AirbyteInstance,
     AirbyteOpsConfig,
     AirbyteSettings,
     Alerts,
@@ -45,16 +46,18 @@ from .models import (
     Defaults,
     DownstreamSpec,
     Freshness,
+    InstanceSettings,
     NoAuth,
     Webhook,
 )
 from .schedule import ScheduleSpec, SkipRule
-from .selection import CatalogConnection, resolve_connections
+from .selection import CatalogConnection, resolve_connections, resolve_instance_connections
 from .values import parse_duration
 
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_FILENAME",
+    "AirbyteInstance",
     "AirbyteOpsConfig",
     "AirbyteSettings",
     "Alerts",
@@ -68,6 +71,7 @@ __all__ = [
     "DownstreamSpec",
     "EnvRef",
     "Freshness",
+    "InstanceSettings",
     "NoAuth",
     "ScheduleSpec",
     "SkipRule",
@@ -80,4 +84,5 @@ __all__ = [
     "parse_config",
     "parse_duration",
     "resolve_connections",
+    "resolve_instance_connections",
 ]

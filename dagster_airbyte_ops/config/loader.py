@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError
 from ._render import render_validation_error
-from ._text import show
+from ._text import close_matches, show
 from ._yaml import load_yaml
-from .models import AirbyteOpsConfig
+from .models import AirbyteOpsConfig, connection_label, resolve_connection_ref
 
 CONFIG_ENV_VAR = "AIRBYTE_OPS_CONFIG"
 DEFAULT_CONFIG_FILENAME = "airbyte_ops.yaml"
@@ -128,11 +128,11 @@ def config_from_data(
 
 def cross_checks(config: AirbyteOpsConfig) -> list[str]:
     """Problems that involve more than one entry: duplicates and `after:` cycles among names."""
-    problems: list[str] = []
-    first_by_selector: dict[tuple[str, str], int] = {}
+    problems: list[str] = _instance_problems(config)
+    first_by_selector: dict[tuple[str | None, str, str], int] = {}
     for entry in config.connections:
         key, value = entry.selector
-        seen = first_by_selector.setdefault((key, value), entry.index)
+        seen = first_by_selector.setdefault((entry.instance, key, value), entry.index)
         if seen != entry.index:
             problems.append(
                 f'{entry.path}.{key}: "{value}" is already selected by connections[{seen}]; '
@@ -163,14 +163,52 @@ def cross_checks(config: AirbyteOpsConfig) -> list[str]:
     return problems
 
 
+def _instance_problems(config: AirbyteOpsConfig) -> list[str]:
+    """`airbyte:` xor `instances:`, and each entry's `instance:` naming one of them."""
+    instances = list(config.instances or {})
+    if config.instances is not None and "airbyte" in config.model_fields_set:
+        return [
+            "airbyte: and instances: are both set; move the airbyte: section under instances: as one "
+            "named Airbyte (instances: {onprem: {airbyte: {url: ...}}}), or remove instances:"
+        ]
+    problems: list[str] = []
+    listed = ", ".join(f'"{name}"' for name in instances)
+    for entry in config.connections:
+        where = f"{entry.path}.instance"
+        if entry.instance is None:
+            if len(instances) > 1:
+                problems.append(
+                    f"{where}: required when instances: lists several Airbytes; "
+                    f"add instance: with one of {listed}"
+                )
+        elif config.instances is None:
+            problems.append(
+                f'{where}: "{entry.instance}" names an Airbyte instance, but the file has no instances: '
+                "section; remove instance:, or list your Airbytes under instances:"
+            )
+        elif entry.instance not in config.instances:
+            near = close_matches(entry.instance, instances, n=1)
+            fix = f'did you mean "{near[0]}"?' if near else f"the instances are {listed}"
+            problems.append(f'{where}: "{entry.instance}" is not one of instances:; {fix}')
+    return problems
+
+
 def _name_cycles(config: AirbyteOpsConfig) -> list[str]:
     """`after:` cycles among entries selected by name (globs and ids are checked against the catalog)."""
-    by_name = {e.name: e for e in config.connections if e.name is not None}
-    graph = {name: [a for a in e.after_connections if a in by_name] for name, e in by_name.items()}
+    by_node = {connection_label(e.instance, e.name): e for e in config.connections if e.name is not None}
+    known = [(e.instance, e.name) for e in by_node.values() if e.name is not None]
+    names = list(config.instances or {})
+    graph: dict[str, list[str]] = {}
+    for node, entry in by_node.items():
+        edges = graph.setdefault(node, [])
+        for ref in entry.after_connections:
+            found = resolve_connection_ref(ref, known, names)
+            if len(found) == 1:
+                edges.append(connection_label(*found[0]))
     cycle = find_cycle(graph)
     if cycle is None:
         return []
-    entry = by_name[cycle[0]]
+    entry = by_node[cycle[0]]
     return [f"{entry.path}.after: {describe_cycle(cycle)}; remove one of these after: entries"]
 
 

@@ -9,7 +9,8 @@ copied into each connection entry and schedule at load, so later code reads one 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from ._text import custom_error
 from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, Secret, environ_from, resolve_scalar
 from .schedule import DEFAULT_TIMEZONE, ScheduleField, ScheduleSpec
 from .values import (
+    DAGSTER_NAME_RE,
     AssetKeyString,
     DagsterName,
     Duration,
@@ -206,6 +208,71 @@ class Defaults(_Model):
     group_prefix: GroupPrefix = ""
 
 
+# ---- instances: --------------------------------------------------------------------------------
+
+
+class InstanceSettings(_Model):
+    """One entry of `instances:` — an Airbyte, and how its connections are named in Dagster."""
+
+    airbyte: AirbyteSettings
+    key_prefix: KeyPrefix | None = None  # default: defaults.key_prefix
+    group_prefix: GroupPrefix | None = None  # default: defaults.group_prefix + "<name>_"
+
+
+@dataclass(frozen=True)
+class AirbyteInstance:
+    """One Airbyte as the definitions use it: the `airbyte:` section, or one entry of `instances:`.
+
+    `name` is None for the single `airbyte:` section, so a file without `instances:` keeps its
+    resource key (`airbyte`) and every Dagster name exactly as they were.
+    """
+
+    name: str | None
+    airbyte: AirbyteSettings
+    key_prefix: tuple[str, ...]
+    group_prefix: str
+
+    @property
+    def path(self) -> str:
+        """Where its settings are in the file, for messages: `airbyte` or `instances.cloud.airbyte`."""
+        return "airbyte" if self.name is None else f"instances.{self.name}.airbyte"
+
+    def resource_key(self, base: str = "airbyte") -> str:
+        """`airbyte` for the single `airbyte:` section, `airbyte_<name>` for a named instance."""
+        return base if self.name is None else f"{base}_{self.name}"
+
+    @property
+    def slug_prefix(self) -> str:
+        """What starts its connections' Dagster names (op, job, schedules, sensors): `""` or `"<name>_"`."""
+        return "" if self.name is None else f"{self.name}_"
+
+
+def split_instance_ref(ref: str, instance_names: Iterable[str]) -> tuple[str, str] | None:
+    """`"onprem:Orders"` → `("onprem", "Orders")` when `onprem` is an instance; else None."""
+    head, sep, rest = ref.partition(":")
+    if sep and rest and head in set(instance_names):
+        return head, rest
+    return None
+
+
+def connection_label(instance: str | None, name: str) -> str:
+    """How messages and `after:` name a connection: `Orders`, or `onprem:Orders` in a named instance."""
+    return name if instance is None else f"{instance}:{name}"
+
+
+def resolve_connection_ref(
+    ref: str, known: Iterable[tuple[str | None, str]], instance_names: Iterable[str]
+) -> list[tuple[str | None, str]]:
+    """The (instance, name) pairs an `after:`/`when:` item can mean: a plain name in any instance,
+    or `instance:name`. One result is a match; several mean the plain name is ambiguous."""
+    pool = list(dict.fromkeys(known))
+    found = [k for k in pool if k[1] == ref]
+    split = split_instance_ref(ref, instance_names)
+    if split is not None and split in pool and split not in found:
+        found.append(split)
+    return found
+
+
 # ---- connections: ------------------------------------------------------------------------------
 
 
@@ -262,6 +329,7 @@ class ConnectionEntry(_Model):
     name: NonEmptyStr | None = None
     id: ConnectionId | None = None
     match: NonEmptyStr | None = None
+    instance: Annotated[NonEmptyStr | None, _NULLABLE] = None  # an `instances:` name
     key_prefix: KeyPrefix | None = None
     group: Annotated[DagsterName | None, _NULLABLE] = None
     tags: Tags = Field(default_factory=dict)
@@ -402,6 +470,7 @@ class AirbyteOpsConfig(_Model):
     """The whole of `airbyte_ops.yaml`, validated, with `defaults:` applied to every entry."""
 
     airbyte: AirbyteSettings = Field(default_factory=AirbyteSettings)
+    instances: dict[str, InstanceSettings] | None = None  # instead of airbyte: (several Airbytes)
     defaults: Defaults = Field(default_factory=Defaults)
     connections: list[ConnectionEntry] = Field(default_factory=list)
     downstream: list[DownstreamSpec] = Field(default_factory=list)
@@ -411,12 +480,37 @@ class AirbyteOpsConfig(_Model):
 
     _source: str = PrivateAttr(default="airbyte_ops.yaml")
 
+    @field_validator("instances")
+    @classmethod
+    def _instance_names(cls, value: dict[str, InstanceSettings] | None) -> dict[str, InstanceSettings] | None:
+        if value is None:
+            return None
+        if not value:
+            raise custom_error(
+                "is empty; name at least one Airbyte (instances: {onprem: {airbyte: {url: ...}}}), "
+                "or remove instances: and write airbyte: instead"
+            )
+        for name in value:
+            if not DAGSTER_NAME_RE.match(name):
+                fixed = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name)
+                suggestion = fixed.strip("_") or "onprem"
+                raise custom_error(
+                    f'"{name}" is not a valid instance name: it becomes part of Dagster names '
+                    f'(resource airbyte_<name>), so use letters, digits and _ only, e.g. "{suggestion}"'
+                )
+        return value
+
     @model_validator(mode="after")
     def _apply_defaults(self) -> AirbyteOpsConfig:
+        instances = self.instances or {}
         for index, entry in enumerate(self.connections):
             entry._index = index
+            if entry.instance is None and len(instances) == 1:
+                entry.instance = next(iter(instances))
             if entry.key_prefix is None:
-                entry.key_prefix = list(self.defaults.key_prefix)
+                own = instances.get(entry.instance or "")
+                prefix = own.key_prefix if own is not None and own.key_prefix is not None else None
+                entry.key_prefix = list(prefix if prefix is not None else self.defaults.key_prefix)
             for spec in entry.schedules:
                 if spec.timezone is None:
                     spec.timezone = self.defaults.timezone
@@ -426,3 +520,44 @@ class AirbyteOpsConfig(_Model):
     def source_name(self) -> str:
         """The file this configuration came from, for messages."""
         return self._source
+
+    def airbyte_instances(self) -> list[AirbyteInstance]:
+        """Every Airbyte of the file, in file order: the `airbyte:` section, or each of `instances:`.
+
+        Example:
+            ```python
+            from dagster_airbyte_ops.config import load_config
+            from dagster_airbyte_ops.resource import AirbyteResource
+
+            config = load_config()
+            resources = {
+                instance.resource_key(): AirbyteResource(**instance.airbyte.resource_kwargs())
+                for instance in config.airbyte_instances()
+            }
+            ```
+        """
+        defaults = self.defaults
+        if self.instances is None:
+            return [AirbyteInstance(None, self.airbyte, tuple(defaults.key_prefix), defaults.group_prefix)]
+        return [
+            AirbyteInstance(
+                name=name,
+                airbyte=settings.airbyte,
+                key_prefix=tuple(
+                    settings.key_prefix if settings.key_prefix is not None else defaults.key_prefix
+                ),
+                group_prefix=(
+                    settings.group_prefix
+                    if settings.group_prefix is not None
+                    else f"{defaults.group_prefix}{name}_"
+                ),
+            )
+            for name, settings in self.instances.items()
+        ]
+
+    def instance_of(self, entry: ConnectionEntry) -> AirbyteInstance:
+        """The Airbyte an entry selects from (validated files always have exactly one)."""
+        for instance in self.airbyte_instances():
+            if instance.name == entry.instance:
+                return instance
+        raise KeyError(f"{entry.path}.instance: {entry.instance!r} is not an instance of this file")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ._text import close_matches
 from .loader import config_error, describe_cycle, find_cycle
-from .models import AirbyteOpsConfig, ConnectionEntry
+from .models import AirbyteOpsConfig, ConnectionEntry, connection_label, resolve_connection_ref
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 10
@@ -78,7 +78,7 @@ def resolve_connections(
     every problem: unknown names or ids (with close matches), globs matching nothing, a
     connection selected by two entries, unknown `streams:`, `after:` names that are neither a
     selected connection nor an asset key, `after:` cycles, and `downstream[].when` names that
-    are not selected.
+    are not selected. For a file with several `instances:`, use `resolve_instance_connections`.
 
     Example:
         ```python
@@ -89,48 +89,35 @@ def resolve_connections(
         pairs = resolve_connections(config, client.list_connections())
         ```
     """
-    catalog = list(connections)
-    by_id = {c.id: c for c in catalog}
-    by_name: dict[str, list[C]] = {}
-    for connection in catalog:
-        by_name.setdefault(connection.name, []).append(connection)
+    names = [instance.name for instance in config.airbyte_instances()]
+    if len(names) > 1:
+        raise ValueError(
+            "resolve_connections: this configuration has several instances "
+            f"({', '.join(str(n) for n in names)}); call resolve_instance_connections with each "
+            "instance's connections"
+        )
+    return resolve_instance_connections(config, {names[0]: connections})
+
+
+def resolve_instance_connections(
+    config: AirbyteOpsConfig, catalogs: Mapping[str | None, Iterable[C]]
+) -> list[tuple[ConnectionEntry, C]]:
+    """`resolve_connections` for every Airbyte at once: `catalogs` maps each instance name (None for
+    the single `airbyte:` section) to its connections. `after:` and `downstream[].when` may name a
+    connection of any instance (`"onprem:Orders"` when the plain name is in several)."""
     problems: list[str] = []
-    chosen_by: dict[str, ConnectionEntry] = {}
     pairs: list[tuple[ConnectionEntry, C]] = []
+    chosen_by: dict[tuple[str | None, str], ConnectionEntry] = {}
     include_inactive = config.defaults.include_inactive
+    indexed = {name: _Catalog(list(connections)) for name, connections in catalogs.items()}
 
     for entry in config.connections:
-        key, value = entry.selector
-        where = f"{entry.path}.{key}"
-        if key == "name":
-            found = by_name.get(value, [])
-            if not found:
-                hint = _suggest(value, by_name, "connections")
-                problems.append(f'{where}: no Airbyte connection is named "{value}"; {hint}')
-                continue
-            if len(found) > 1:
-                ids = ", ".join(c.id for c in found)
-                problems.append(
-                    f'{where}: {len(found)} Airbyte connections are named "{value}" ({ids}); '
-                    "select one with id: instead"
-                )
-                continue
-        elif key == "id":
-            single = by_id.get(value)
-            if single is None:
-                hint = _suggest(value, by_id, "ids", n=1, cutoff=0.9)
-                problems.append(f'{where}: no Airbyte connection has id "{value}"; {hint}')
-                continue
-            found = [single]
-        else:
-            found = sorted((c for c in catalog if fnmatch.fnmatchcase(c.name, value)), key=lambda c: c.name)
-            if not found:
-                problems.append(
-                    f'{where}: "{value}" matches no Airbyte connection (case matters); '
-                    f"the workspace's connections are: {_listing(by_name)}"
-                )
-                continue
-
+        catalog = indexed.get(entry.instance)
+        if catalog is None:
+            raise ValueError(
+                f"resolve_instance_connections: no catalog given for instance {entry.instance!r}"
+            )
+        found = _select(entry, catalog, problems)
         for connection in found:
             status = _status(connection)
             if status != "active" and not (include_inactive and status == "inactive"):
@@ -143,28 +130,89 @@ def resolve_connections(
                     "; set defaults.include_inactive: true to keep it" if status == "inactive" else "",
                 )
                 continue
-            earlier = chosen_by.get(connection.id)
+            earlier = chosen_by.get((entry.instance, connection.id))
             if earlier is not None:
+                key, _ = entry.selector
                 problems.append(
-                    f'{where}: selects "{connection.name}", already selected by {earlier.describe()}; '
-                    "keep it in one entry (narrow the glob or remove one)"
+                    f'{entry.path}.{key}: selects "{connection.name}", already selected by '
+                    f"{earlier.describe()}; keep it in one entry (narrow the glob or remove one)"
                 )
                 continue
-            chosen_by[connection.id] = entry
+            chosen_by[(entry.instance, connection.id)] = entry
             problems.extend(_stream_problems(entry, connection))
             pairs.append((entry, connection))
 
-    selected_names = {c.name for _, c in pairs}
-    problems.extend(_after_problems(pairs, selected_names))
+    selected = [(entry.instance, c.name) for entry, c in pairs]
+    instance_names = list(config.instances or {})
+    problems.extend(_after_problems(pairs, selected, instance_names))
     for i, item in enumerate(config.downstream):
         for name in item.when:
-            if name not in selected_names:
-                near = close_matches(name, selected_names)
+            found = resolve_connection_ref(name, selected, instance_names)
+            if len(found) > 1:
+                problems.append(f"downstream[{i}].when: {_ambiguous(name, found)}")
+            elif not found:
+                near = close_matches(name, _labels(selected))
                 fix = f'did you mean "{near[0]}"?' if near else "list it under connections: first"
                 problems.append(f'downstream[{i}].when: "{name}" is not a selected connection; {fix}')
     if problems:
         raise config_error(config.source_name, list(dict.fromkeys(problems)))
     return pairs
+
+
+class _Catalog:
+    """One instance's connections, indexed by id and by name."""
+
+    def __init__(self, connections: list[Any]) -> None:
+        self.connections = connections
+        self.by_id = {c.id: c for c in connections}
+        self.by_name: dict[str, list[Any]] = {}
+        for connection in connections:
+            self.by_name.setdefault(connection.name, []).append(connection)
+
+
+def _select(entry: ConnectionEntry, catalog: _Catalog, problems: list[str]) -> list[Any]:
+    """The connections one entry selects in its instance's catalog; problems appended when none."""
+    key, value = entry.selector
+    where = f"{entry.path}.{key}"
+    within = "" if entry.instance is None else f' in instance "{entry.instance}"'
+    if key == "name":
+        found = catalog.by_name.get(value, [])
+        if not found:
+            hint = _suggest(value, catalog.by_name, "connections")
+            problems.append(f'{where}: no Airbyte connection{within} is named "{value}"; {hint}')
+        elif len(found) > 1:
+            ids = ", ".join(c.id for c in found)
+            problems.append(
+                f'{where}: {len(found)} Airbyte connections{within} are named "{value}" ({ids}); '
+                "select one with id: instead"
+            )
+            return []
+        return list(found)
+    if key == "id":
+        single = catalog.by_id.get(value)
+        if single is None:
+            hint = _suggest(value, catalog.by_id, "ids", n=1, cutoff=0.9)
+            problems.append(f'{where}: no Airbyte connection{within} has id "{value}"; {hint}')
+            return []
+        return [single]
+    found = sorted(
+        (c for c in catalog.connections if fnmatch.fnmatchcase(c.name, value)), key=lambda c: c.name
+    )
+    if not found:
+        problems.append(
+            f'{where}: "{value}" matches no Airbyte connection{within} (case matters); '
+            f"the workspace's connections are: {_listing(catalog.by_name)}"
+        )
+    return found
+
+
+def _labels(selected: Iterable[tuple[str | None, str]]) -> list[str]:
+    return [connection_label(instance, name) for instance, name in selected]
+
+
+def _ambiguous(ref: str, found: Sequence[tuple[str | None, str]]) -> str:
+    options = " or ".join(f'"{label}"' for label in _labels(found))
+    return f'"{ref}" names a connection of several instances; write {options}'
 
 
 def _stream_problems(entry: ConnectionEntry, connection: CatalogConnection) -> list[str]:
@@ -181,19 +229,26 @@ def _stream_problems(entry: ConnectionEntry, connection: CatalogConnection) -> l
 
 
 def _after_problems(
-    pairs: Sequence[tuple[ConnectionEntry, CatalogConnection]], selected: set[str]
+    pairs: Sequence[tuple[ConnectionEntry, CatalogConnection]],
+    selected: Sequence[tuple[str | None, str]],
+    instance_names: Sequence[str] = (),
 ) -> list[str]:
     problems: list[str] = []
     graph: dict[str, list[str]] = {}
-    where_by_name: dict[str, str] = {}
+    where_by_node: dict[str, str] = {}
     for entry, connection in pairs:
-        where_by_name[connection.name] = f"{entry.path}.after"
-        edges = graph.setdefault(connection.name, [])
+        node = connection_label(entry.instance, connection.name)
+        where_by_node[node] = f"{entry.path}.after"
+        edges = graph.setdefault(node, [])
         for name in entry.after_connections:
-            if name in selected:
-                edges.append(name)
+            found = resolve_connection_ref(name, selected, instance_names)
+            if len(found) == 1:
+                edges.append(connection_label(*found[0]))
                 continue
-            close = close_matches(name, selected)
+            if found:
+                problems.append(f"{entry.path}.after: {_ambiguous(name, found)}")
+                continue
+            close = close_matches(name, _labels(selected))
             fix = (
                 f'did you mean "{close[0]}"?'
                 if close
@@ -205,6 +260,6 @@ def _after_problems(
     cycle = find_cycle(graph)
     if cycle is not None:
         problems.append(
-            f"{where_by_name[cycle[0]]}: {describe_cycle(cycle)}; remove one of these after: entries"
+            f"{where_by_node[cycle[0]]}: {describe_cycle(cycle)}; remove one of these after: entries"
         )
     return problems
