@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._utils.cached_method import cached_method
+from dagster_shared.utils.cached_method import get_cached_method_cache
 from pydantic import Field
 
 from .client import AirbyteClient
@@ -156,6 +157,11 @@ class AirbyteResource(dg.ConfigurableResource):
             verify_tls=self.verify_tls,
             logger=self._log,
         )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Close the client a run or step used, so its sockets are released now, not when collected."""
+        for client in get_cached_method_cache(self, "get_client").values():
+            client.close()
 
     def _check_auth_fields(self) -> None:
         modes = {
@@ -377,9 +383,12 @@ class AirbyteResource(dg.ConfigurableResource):
             parts = [p for p in (summary.failure_origin, summary.failure_type) if p]
             where = f"{' '.join(parts)}: " if parts else ""
             reason = f"{where}{summary.external_message or 'no message'}"
+        # The public API reports neither attempts nor a failure summary: say so rather than "0 attempts".
+        attempts = f" after {job.attempt_count} attempt(s)" if job.attempt_count else ""
+        if summary is None and not job.attempt_count:
+            reason = "Airbyte's public API reports no failure reason; see the job's logs in Airbyte"
         raise SyncFailedError(
-            f"Airbyte job {job.id} of connection {connection_id} failed after {job.attempt_count} "
-            f"attempt(s): {reason}. Job: {url}",
+            f"Airbyte job {job.id} of connection {connection_id} failed{attempts}: {reason}. Job: {url}",
             job_id=job.id,
             metadata=self._job_metadata(job, reason=reason),
         )
