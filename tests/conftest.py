@@ -15,7 +15,9 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
+from itertools import count
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -330,22 +332,65 @@ def dagster_postgres_template(postgres_server, tmp_path_factory):
     return url.rsplit("/", 1)[1]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def dagster_instance(request, tmp_path):
-    """A real Dagster instance on each storage Dagster runs on: SQLite and PostgreSQL.
+STORAGES = ["sqlite", "postgres"]
 
-    Tests of anything Dagster stores (materializations, runs, ticks, sensor cursors, pools) take this
-    fixture, so they prove the behaviour on the production storage too.
-    """
+
+@contextmanager
+def _instance_on(storage: str, request: pytest.FixtureRequest, home: Path) -> Iterator[Any]:
     import dagster as dg
 
     overrides: dict = {}
-    if request.param == "postgres":
+    if storage == "postgres":
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("dagster_postgres_template")
         url = _sqlalchemy_url(server.new_database(template=template))
         overrides = {"storage": {"postgres": {"postgres_url": url}}}
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+    home.mkdir(parents=True)
     with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
         yield instance
+
+
+@pytest.fixture(params=STORAGES)
+def dagster_instance(request, tmp_path):
+    """A real Dagster instance on each storage Dagster runs on: SQLite and PostgreSQL.
+
+    Tests of anything Dagster stores (materializations, runs, ticks, sensor cursors, pools) take this
+    fixture, so they prove the behaviour on the production storage too. A module whose tests are many
+    near-identical cases lists the few that also run on PostgreSQL in ``POSTGRES_TESTS`` (test function
+    names); its other tests that take this fixture run on SQLite only (see ``pytest_generate_tests``).
+    """
+    with _instance_on(request.param, request, tmp_path / "dagster_home") as instance:
+        yield instance
+
+
+@pytest.fixture
+def another_dagster_instance(request, tmp_path):
+    """``another_dagster_instance()``: a second, empty instance on the same storage as ``dagster_instance``
+    (for a test that compares a fresh deployment with one that has history)."""
+    storage = request.node.callspec.params["dagster_instance"]
+    stack = ExitStack()
+    homes = count()
+
+    def make() -> Any:
+        home = tmp_path / f"dagster_home_{next(homes) + 2}"
+        return stack.enter_context(_instance_on(storage, request, home))
+
+    with stack:
+        yield make
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests outside their module's ``POSTGRES_TESTS`` take ``dagster_instance`` on SQLite only.
+
+    Runs before pytest expands the fixture's params: a parametrize mark on the argument takes precedence
+    over them. Modules without ``POSTGRES_TESTS`` run every such test on both storages.
+    """
+    subset = getattr(metafunc.module, "POSTGRES_TESTS", None)
+    if subset is None or "dagster_instance" not in metafunc.fixturenames:
+        return
+    if metafunc.function.__name__ in subset:
+        return
+    if any("dagster_instance" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return  # the test chose its storages itself
+    metafunc.definition.add_marker(pytest.mark.parametrize("dagster_instance", ["sqlite"], indirect=True))

@@ -10,6 +10,7 @@ import logging
 import textwrap
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,14 @@ alerts:
     - url: {{env: ALERT_WEBHOOK_URL}}
       on: {on}
 """
+
+
+#: Also run on PostgreSQL (the rest on SQLite only): the run status sensors' cursor and their reading of
+#: failed and successful runs' event logs, from the first tick that starts at "now" onwards.
+POSTGRES_TESTS = {
+    "test_a_failed_sync_posts_one_alert_with_airbyte_message_and_logs_it",
+    "test_succeeded_on_request_for_successful_runs_and_successful_syncs_of_failed_runs",
+}
 
 
 def _connection_id(emulator, name: str) -> str:
@@ -93,13 +102,13 @@ def _materialize(
 
 
 def test_a_failed_sync_posts_one_alert_with_airbyte_message_and_logs_it(
-    emulator, tmp_path, monkeypatch, receiver, caplog
+    emulator, tmp_path, monkeypatch, receiver, caplog, dagster_instance
 ):
     emulator.admin.set_behaviour(
         _connection_id(emulator, PG), outcome="failed", failure_message="password authentication failed"
     )
     defs = _defs(emulator, tmp_path, monkeypatch, receiver.url)
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         ticker = Ticker(defs, "airbyte_alerts", instance)
         ticker.tick()  # starts the cursor at "now"
         result = _materialize(defs, instance, PG, MSSQL)  # one run: PG fails, MSSQL succeeds
@@ -122,10 +131,12 @@ def test_a_failed_sync_posts_one_alert_with_airbyte_message_and_logs_it(
     )
 
 
-def test_a_timed_out_sync_is_announced_as_timed_out(emulator, tmp_path, monkeypatch, receiver):
+def test_a_timed_out_sync_is_announced_as_timed_out(
+    emulator, tmp_path, monkeypatch, receiver, dagster_instance
+):
     emulator.admin.set_behaviour(_connection_id(emulator, MSSQL), outcome="stuck")
     defs = _defs(emulator, tmp_path, monkeypatch, receiver.url, timeout=1)
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         ticker = Ticker(defs, "airbyte_alerts", instance)
         ticker.tick()
         assert not _materialize(defs, instance, MSSQL).success
@@ -137,10 +148,12 @@ def test_a_timed_out_sync_is_announced_as_timed_out(emulator, tmp_path, monkeypa
     assert [j["status"] for j in emulator.admin.jobs()] == ["cancelled"]
 
 
-def test_a_sync_cancelled_in_airbyte_is_announced_as_cancelled(emulator, tmp_path, monkeypatch, receiver):
+def test_a_sync_cancelled_in_airbyte_is_announced_as_cancelled(
+    emulator, tmp_path, monkeypatch, receiver, dagster_instance
+):
     emulator.admin.set_behaviour(_connection_id(emulator, MSSQL), outcome="stuck")
     defs = _defs(emulator, tmp_path, monkeypatch, receiver.url)
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         ticker = Ticker(defs, "airbyte_alerts", instance)
         ticker.tick()
         results: list[dg.ExecuteInProcessResult] = []
@@ -162,11 +175,11 @@ def test_a_sync_cancelled_in_airbyte_is_announced_as_cancelled(emulator, tmp_pat
 
 
 def test_succeeded_on_request_for_successful_runs_and_successful_syncs_of_failed_runs(
-    emulator, tmp_path, monkeypatch, receiver
+    emulator, tmp_path, monkeypatch, receiver, dagster_instance
 ):
     emulator.admin.set_behaviour(_connection_id(emulator, PG), outcome="failed", failure_message="boom")
     defs = _defs(emulator, tmp_path, monkeypatch, receiver.url, on="[succeeded, failed]")
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         failures = Ticker(defs, "airbyte_alerts", instance)
         successes = Ticker(defs, "airbyte_alerts_succeeded", instance)
         failures.tick()
@@ -200,7 +213,7 @@ def test_no_success_sensor_unless_asked_and_no_sensor_without_webhooks(
 
 @pytest.mark.parametrize("webhook", ["answers_500", "down"])
 def test_webhook_url_never_appears_and_a_failing_webhook_does_not_fail_the_tick(
-    emulator, tmp_path, monkeypatch, receiver, closed_port_url, caplog, webhook
+    emulator, tmp_path, monkeypatch, receiver, closed_port_url, caplog, webhook, dagster_instance
 ):
     caplog.set_level(logging.DEBUG)
     emulator.admin.set_behaviour(_connection_id(emulator, PG), outcome="failed", failure_message="boom")
@@ -211,7 +224,7 @@ def test_webhook_url_never_appears_and_a_failing_webhook_does_not_fail_the_tick(
         url = closed_port_url()
     secret = url.split("/", 3)[-1]  # the path: what makes a Slack webhook URL a credential
     defs = _defs(emulator, tmp_path, monkeypatch, url, on="[succeeded, failed, cancelled, timed_out]")
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         tickers = [Ticker(defs, name, instance) for name in ("airbyte_alerts", "airbyte_alerts_succeeded")]
         for ticker in tickers:
             ticker.tick()

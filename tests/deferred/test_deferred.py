@@ -5,6 +5,7 @@ the job ends, exactly once, and the observer never counts a deferred job as an e
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import dagster as dg
 import pytest
@@ -63,12 +64,18 @@ def _materialize(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[
     return result
 
 
-@pytest.mark.parametrize("api", APIS)
-def test_sensor_records_the_deferred_sync_with_row_counts_once_it_ends(emulator, tmp_path, webhook, api):
+#: (api, storage): both APIs on SQLite; PostgreSQL with the Config API (storage does not depend on the API).
+API_STORAGES = [("config", "sqlite"), ("public", "sqlite"), ("config", "postgres")]
+
+
+@pytest.mark.parametrize(("api", "dagster_instance"), API_STORAGES, indirect=["dagster_instance"])
+def test_sensor_records_the_deferred_sync_with_row_counts_once_it_ends(
+    emulator, tmp_path, webhook, api, dagster_instance
+):
     defs = build_defs(emulator, tmp_path, _config(), api)
     selected = keys_of_group(defs, "postgresql_minio")[:2]  # a subset: only these are recorded
     emulator.admin.set_behaviour(connection_id(emulator, PG), duration_s=3.0)
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         observer_cursor = tick(defs, OBSERVER, instance, None).cursor
         result = _materialize(defs, instance, selected)
 
@@ -142,11 +149,13 @@ def test_failed_deferred_sync_is_alerted_and_records_nothing(emulator, tmp_path,
         assert "disk full" in alert["text"]
 
 
-def test_step_does_not_wait_and_a_deferred_sync_past_its_timeout_is_cancelled(emulator, tmp_path, webhook):
+def test_step_does_not_wait_and_a_deferred_sync_past_its_timeout_is_cancelled(
+    emulator, tmp_path, webhook, dagster_instance
+):
     defs = build_defs(emulator, tmp_path, _config(timeout_s=1))
     keys = keys_of_group(defs, "postgresql_minio")
     emulator.admin.set_behaviour(connection_id(emulator, PG), outcome="stuck")  # never ends by itself
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:  # SQLite and PostgreSQL: run start times
         _materialize(defs, instance, keys)  # in sync mode this would wait for (and time out on) the job
         [job] = emulator.admin.jobs()
         assert job["status"] in ("pending", "running")

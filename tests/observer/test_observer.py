@@ -4,6 +4,8 @@ failed ones are alerted and recorded nowhere."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import dagster as dg
 import pytest
 
@@ -48,11 +50,17 @@ def webhook(monkeypatch):
         yield receiver
 
 
-@pytest.mark.parametrize("api", APIS)
-def test_external_sync_is_recorded_once_with_airbyte_row_counts(emulator, tmp_path, webhook, api):
+#: (api, storage): both APIs on SQLite; PostgreSQL with the Config API (storage does not depend on the API).
+API_STORAGES = [("config", "sqlite"), ("public", "sqlite"), ("config", "postgres")]
+
+
+@pytest.mark.parametrize(("api", "dagster_instance"), API_STORAGES, indirect=["dagster_instance"])
+def test_external_sync_is_recorded_once_with_airbyte_row_counts(
+    emulator, tmp_path, webhook, api, dagster_instance
+):
     defs = build_defs(emulator, tmp_path, CONFIG, api)
     pg_keys = keys_of_group(defs, "postgresql_minio")
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:
         first = tick(defs, OBSERVER, instance, None)
         assert first.asset_events == [] and "first tick" in first.skip_message
 
@@ -102,11 +110,11 @@ def test_sync_dagster_launched_is_not_recorded_again(emulator, tmp_path, webhook
 
 
 @pytest.mark.emulator(default_job_duration_s=4.0)
-def test_sync_a_dagster_run_attached_to_is_dagsters_own(emulator, tmp_path, webhook):
+def test_sync_a_dagster_run_attached_to_is_dagsters_own(emulator, tmp_path, webhook, dagster_instance):
     """Airbyte started the job, a Dagster run then attached to it while it ran: the run records it."""
     defs = build_defs(emulator, tmp_path, CONFIG)
     pg_keys = keys_of_group(defs, "postgresql_minio")
-    with dg.instance_for_test() as instance:
+    with nullcontext(dagster_instance) as instance:  # SQLite and PostgreSQL: run tags name the job
         cursor = tick(defs, OBSERVER, instance, None).cursor
         started = emulator.admin.start_job(connection_id(emulator, PG))
 

@@ -50,10 +50,22 @@ CRM_SENSOR = "crm_api_postgres_after_sensor"
 SHOP_SENSOR = "shop_orders_sqlite_after_sensor"
 
 
+#: Also run on PostgreSQL (the rest on SQLite only): the cursor holds event storage ids, and these read
+#: them back, compare them across upstreams and with the target's own, and find an upstream run in progress.
+POSTGRES_TESTS = {
+    "test_b_launches_exactly_once_per_a_success_and_the_cursor_carries_over",
+    "test_all_waits_for_every_upstream_including_a_user_asset_key",
+    "test_runless_materializations_count_like_synced_ones",
+    "test_cursor_is_json_of_consumed_storage_ids",
+    "test_first_tick_counts_what_landed_since_the_target_last_ran",
+    "test_updates_the_target_already_has_are_consumed_without_a_launch",
+    "test_a_tick_in_the_middle_of_an_upstream_run_waits_for_the_run_to_finish",
+}
+
+
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
+def instance(dagster_instance):
+    return dagster_instance
 
 
 @pytest.fixture
@@ -217,17 +229,18 @@ def test_each_tick_reads_the_instance_once_whatever_the_history(ticker, monkeypa
     assert calls == ["get_asset_records"]
 
 
-def test_first_tick_counts_what_landed_since_the_target_last_ran(emulator, tmp_path, instance):
+def test_first_tick_counts_what_landed_since_the_target_last_ran(
+    emulator, tmp_path, instance, another_dagster_instance
+):
     defs = user_defs(emulator, tmp_path, CHAIN)
     behind = Ticker(defs, instance)
     behind.materialize_job(PG_JOB)
     assert len(_launched(behind.tick(MSSQL_SENSOR))) == 1  # MSSQL never ran since PG landed
 
-    with dg.instance_for_test() as other:
-        caught_up = Ticker(defs, other)
-        caught_up.materialize_job(PG_JOB)
-        caught_up.materialize_job("airbyte_sync_mssql_s3_job")
-        assert _launched(caught_up.tick(MSSQL_SENSOR)) == []  # MSSQL already ran after PG
+    caught_up = Ticker(defs, another_dagster_instance())
+    caught_up.materialize_job(PG_JOB)
+    caught_up.materialize_job("airbyte_sync_mssql_s3_job")
+    assert _launched(caught_up.tick(MSSQL_SENSOR)) == []  # MSSQL already ran after PG
 
 
 def test_a_cursor_from_elsewhere_is_a_clear_error(ticker):

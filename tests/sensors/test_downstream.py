@@ -45,10 +45,18 @@ downstream:
 """
 
 
+#: Also run on PostgreSQL (the rest on SQLite only): launches decided from stored materializations,
+#: failed runs, runless events, and Dagster's own automation cursor over the same storage.
+POSTGRES_TESTS = {
+    "test_selection_launches_when_every_connection_has_landed",
+    "test_a_runless_materialization_of_the_streams_counts",
+    "test_eager_automation_requests_the_user_asset_after_a_stream_lands",
+}
+
+
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
+def instance(dagster_instance):
+    return dagster_instance
 
 
 @pytest.fixture
