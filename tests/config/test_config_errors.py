@@ -536,6 +536,56 @@ BAD_CONFIGS = [
         id="entry-pool-with-space",
     ),
     pytest.param(
+        "airbyte: {url: 'http://a:8000'}\ninstances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: onprem}]\n",
+        "airbyte_ops.yaml: airbyte: and instances: are both set; move the airbyte: section under instances: as one named Airbyte (instances: {onprem: {airbyte: {url: ...}}}), or remove instances:",
+        id="instances-and-airbyte",
+    ),
+    pytest.param(
+        "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a}]\n",
+        'airbyte_ops.yaml: connections[0].instance: required when instances: lists several Airbytes; add instance: with one of "onprem", "cloud"',
+        id="instances-entry-without-instance",
+    ),
+    pytest.param(
+        "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: clod}]\n",
+        'airbyte_ops.yaml: connections[0].instance: "clod" is not one of instances:; did you mean "cloud"?',
+        id="instances-unknown-instance-typo",
+    ),
+    pytest.param(
+        "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: staging}]\n",
+        'airbyte_ops.yaml: connections[0].instance: "staging" is not one of instances:; the instances are "onprem", "cloud"',
+        id="instances-unknown-instance",
+    ),
+    pytest.param(
+        "connections: [{name: a, instance: onprem}]\n",
+        'airbyte_ops.yaml: connections[0].instance: "onprem" names an Airbyte instance, but the file has no instances: section; remove instance:, or list your Airbytes under instances:',
+        id="instance-without-instances",
+    ),
+    pytest.param(
+        "instances: {}\n",
+        "airbyte_ops.yaml: instances: is empty; name at least one Airbyte (instances: {onprem: {airbyte: {url: ...}}}), or remove instances: and write airbyte: instead",
+        id="instances-empty",
+    ),
+    pytest.param(
+        "instances: {'on prem': {airbyte: {url: 'http://a:8000'}}}\n",
+        'airbyte_ops.yaml: instances: "on prem" is not a valid instance name: it becomes part of Dagster names (resource airbyte_<name>), so use letters, digits and _ only, e.g. "on_prem"',
+        id="instances-bad-name",
+    ),
+    pytest.param(
+        "instances: {onprem: {}}\n",
+        "airbyte_ops.yaml: instances.onprem.airbyte: missing required key; add it",
+        id="instances-without-airbyte",
+    ),
+    pytest.param(
+        "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: onprem}, {name: a, instance: cloud}, {name: a, instance: cloud}]\n",
+        'airbyte_ops.yaml: connections[2].name: "a" is already selected by connections[1]; merge the two entries',
+        id="instances-same-name-twice-in-one-instance",
+    ),
+    pytest.param(
+        "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: onprem, after: ['cloud:b']}, {name: b, instance: cloud, after: [a]}]\n",
+        'airbyte_ops.yaml: connections[0].after: cycle between connections: "onprem:a" → "cloud:b" → "onprem:a"; remove one of these after: entries',
+        id="instances-after-cycle",
+    ),
+    pytest.param(
         "conections: [{name: a}]\n",
         'airbyte_ops.yaml: conections: unknown key; did you mean "connections"?',
         id="top-level-unknown-key",
