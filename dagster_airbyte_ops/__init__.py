@@ -12,7 +12,7 @@ from .catalog import AirbyteCatalog, fetch_catalog
 from .chain import Upstream, build_after_sensor
 from .checks import build_freshness_checks
 from .component import AirbyteOpsComponent
-from .concurrency import airbyte_sync_executor, apply_pool_limits, pool_limits
+from .concurrency import apply_pool_limits, pool_limits
 from .config import AirbyteOpsConfig, load_config, parse_config
 from .deferred import build_deferred_sensor
 from .definitions import build_definitions
@@ -25,6 +25,7 @@ from .errors import (
     SyncFailedError,
     SyncTimeoutError,
 )
+from .executor import airbyte_sync_executor
 from .job_events import WatchedConnection
 from .observer import build_observer_sensor
 from .resource import AirbyteResource

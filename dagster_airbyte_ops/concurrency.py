@@ -1,18 +1,6 @@
-"""How many Airbyte syncs run at once: the run's executor, and `max_concurrent_syncs` as Dagster pools.
+"""How many Airbyte syncs run at once across runs: `max_concurrent_syncs` as Dagster pools.
 
-**The executor.** A sync step spends its life waiting for Airbyte; it needs no CPU of its own. Dagster's
-default multiprocess executor starts one process per step and runs as many as the machine has cores,
-so a run of 20 connections on two cores syncs two at a time (and raising its `max_concurrent` makes
-20 processes each import Dagster and rebuild the definitions before the first sync can start: see
-docs/concurrency.md for the figures). `airbyte_sync_executor` runs every step of a run in a thread of
-the run worker instead, up to `max_concurrent` (default 64) at once: 20 syncs start within a
-fraction of a second of each other. It keeps what a Dagster executor promises: retries, step
-dependencies, tag concurrency limits, pools (slots are claimed before a step starts), hooks, and
-termination (terminating the run wakes every waiting sync, which cancels its Airbyte job as
-`cancel_on_termination` says; see `sleep_unless_interrupted`; other steps finish first). It needs no
-reconstructable job and works on any instance. Steps of your own CPU-heavy assets would share the
-run worker's GIL under it: give such code locations Dagster's multiprocess executor
-(`build_definitions(config, executor=dg.multiprocess_executor)`).
+Within one run, the executor decides (executor.py).
 
 **Pools.** `max_concurrent_syncs` at the top of airbyte_ops.yaml limits the `airbyte` pool, which every
 connection is in unless its entry has a limit (or pool) of its own; an entry's `max_concurrent_syncs`
@@ -36,37 +24,10 @@ Example:
 
 from __future__ import annotations
 
-import os
-import queue
-import sys
-import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.errors import DagsterExecutionInterruptedError
-from dagster._core.events import DagsterEvent, EngineEventData
-from dagster._core.execution.api import ExecuteRunWithPlanIterable
-from dagster._core.execution.compute_logs import create_compute_log_file_key
-from dagster._core.execution.context.system import (
-    PlanExecutionContext,
-    PlanOrchestrationContext,
-    StepExecutionContext,
-)
-from dagster._core.execution.context_creation_job import PlanExecutionContextManager
-from dagster._core.execution.plan.execute_plan import _trigger_hook, dagster_event_sequence_for_step
-from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
-from dagster._core.execution.plan.plan import ExecutionPlan
-from dagster._core.execution.retries import RetryMode, get_retries_config
-from dagster._core.execution.step_dependency_config import (
-    StepDependencyConfig,
-    get_step_dependency_config_field,
-)
-from dagster._core.execution.tags import get_tag_concurrency_limits_config
-from dagster._core.executor.base import Executor
-from dagster._utils.error import serializable_error_info_from_exc_info
 
 from .built import BuiltConnection
 from .config import AirbyteOpsConfig, ConnectionEntry
@@ -74,11 +35,8 @@ from .config.loader import config_error
 from .translator import slugify
 
 DEFAULT_POOL = "airbyte"
-DEFAULT_MAX_CONCURRENT_STEPS = 64
 POOL_SENSOR_NAME = "airbyte_pool_limits_sensor"
 POOL_SENSOR_INTERVAL_S = 60
-#: How long the orchestrating thread waits for a step event before looking for steps to start.
-_EVENT_WAIT_S = 0.1
 
 
 # ---- pools --------------------------------------------------------------------------------------
@@ -209,248 +167,6 @@ def concurrency_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConne
     if not limits:
         return dg.Definitions()
     return dg.Definitions(sensors=[build_pool_limits_sensor(limits)])
-
-
-# ---- the executor -------------------------------------------------------------------------------
-
-
-class _Done:
-    """Queue marker: the step's thread has finished (with the exception that ended it, if any)."""
-
-    def __init__(self, exc_info: Any = None) -> None:
-        self.exc_info = exc_info
-
-
-@dataclass
-class _Running:
-    thread: threading.Thread
-    context: StepExecutionContext
-    interrupted: threading.Event = field(default_factory=threading.Event)
-    events: list[DagsterEvent] = field(default_factory=list)
-
-
-_step_thread = threading.local()
-
-
-def sleep_unless_interrupted(seconds: float) -> None:
-    """`time.sleep`, except that a step thread of an interrupted run wakes up and raises.
-
-    Signals reach only a process's main thread, so a terminated run cannot interrupt its step
-    threads the way it interrupts a step process. Waiting code (the sync's polling loop) sleeps
-    here instead; in a step thread the executor sets the thread's event on termination, and the
-    sync then cancels its Airbyte job as it would on a signal. Outside step threads: a plain sleep.
-    """
-    event: threading.Event | None = getattr(_step_thread, "interrupted", None)
-    if event is None:
-        time.sleep(seconds)
-    elif event.wait(seconds):
-        raise DagsterExecutionInterruptedError("The run was terminated while this step was waiting.")
-
-
-def _run_step(
-    step_key: str, context: StepExecutionContext, events: queue.Queue[Any], interrupted: threading.Event
-) -> None:
-    _step_thread.interrupted = interrupted
-    try:
-        for event in dagster_event_sequence_for_step(context):
-            events.put((step_key, event))
-    except BaseException:  # reported to the orchestrating thread, which fails the run with it
-        events.put((step_key, _Done(sys.exc_info())))
-        return
-    events.put((step_key, _Done()))
-
-
-class ThreadedStepExecutor(Executor):
-    """Runs the steps of a run in threads of the run worker, at most `max_concurrent` at once."""
-
-    def __init__(
-        self,
-        retries: RetryMode,
-        max_concurrent: int = DEFAULT_MAX_CONCURRENT_STEPS,
-        tag_concurrency_limits: list[dict[str, Any]] | None = None,
-        step_dependency_config: StepDependencyConfig | None = None,
-    ) -> None:
-        if max_concurrent < 1:
-            raise dg.DagsterInvalidConfigError(
-                f"max_concurrent must be at least 1, got {max_concurrent}", [], max_concurrent
-            )
-        self._retries = retries
-        self._max_concurrent = max_concurrent
-        self._tag_concurrency_limits = tag_concurrency_limits
-        self._step_dependency_config = step_dependency_config or StepDependencyConfig.default()
-
-    @property
-    def retries(self) -> RetryMode:
-        return self._retries
-
-    @property
-    def step_dependency_config(self) -> StepDependencyConfig:
-        return self._step_dependency_config
-
-    def execute(
-        self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
-    ) -> Iterator[DagsterEvent]:
-        yield DagsterEvent.engine_event(
-            plan_context,
-            f"Executing steps in threads of process {os.getpid()}, at most {self._max_concurrent} at once",
-            event_specific_data=EngineEventData.in_process(os.getpid(), execution_plan.step_keys_to_execute),
-        )
-        yield from ExecuteRunWithPlanIterable(
-            execution_plan=plan_context.execution_plan,
-            iterator=self._plan_iterator,
-            execution_context_manager=PlanExecutionContextManager(
-                job=plan_context.job,
-                retry_mode=plan_context.retry_mode,
-                execution_plan=plan_context.execution_plan,
-                run_config=plan_context.run_config,
-                dagster_run=plan_context.dagster_run,
-                instance=plan_context.instance,
-                raise_on_error=plan_context.raise_on_error,
-                output_capture=plan_context.output_capture,
-                step_dependency_config=self.step_dependency_config,
-            ),
-        )
-
-    def _plan_iterator(
-        self, job_context: PlanExecutionContext, execution_plan: ExecutionPlan
-    ) -> Iterator[DagsterEvent]:
-        """Dagster's in-process plan loop, with each step's event sequence run in its own thread."""
-        log_manager = job_context.instance.compute_log_manager
-        step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
-        events: queue.Queue[Any] = queue.Queue()
-        running: dict[str, _Running] = {}
-        interrupted = False
-        with (
-            InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) as pools,
-            execution_plan.start(
-                retry_mode=job_context.retry_mode,
-                max_concurrent=self._max_concurrent,
-                tag_concurrency_limits=self._tag_concurrency_limits,
-                instance_concurrency_context=pools,
-                step_dependency_config=job_context.step_dependency_config,
-            ) as active,
-        ):
-            # One capture of stdout/stderr for the whole process (threads share the file descriptors).
-            log_key = log_manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
-            with log_manager.capture_logs(log_key) as log_context:
-                yield DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
-                try:
-                    while running or (not interrupted and not active.is_complete):
-                        if not interrupted and active.check_for_interrupts():
-                            interrupted = True
-                            active.mark_interrupted()
-                            yield DagsterEvent.engine_event(
-                                job_context,
-                                "Run interrupted: interrupting the running steps "
-                                f"({', '.join(sorted(running))})",
-                                EngineEventData.interrupted(list(running)),
-                            )
-                            for item in running.values():
-                                item.interrupted.set()
-                        if not interrupted:
-                            yield from self._start_steps(job_context, active, events, running)
-                        yield from self._drain(job_context, active, events, running)
-                except BaseException:
-                    for item in running.values():
-                        item.interrupted.set()
-                    for item in running.values():
-                        item.thread.join(timeout=60)
-                    raise
-
-    def _start_steps(
-        self,
-        job_context: PlanExecutionContext,
-        active: Any,
-        events: queue.Queue[Any],
-        running: dict[str, _Running],
-    ) -> Iterator[DagsterEvent]:
-        steps = active.get_steps_to_execute(limit=self._max_concurrent - len(running))
-        yield from active.concurrency_event_iterator(job_context)
-        for step in steps:
-            context = job_context.for_step(step, active.get_known_state())
-            missing = [k for k in context.required_resource_keys if not hasattr(context.resources, k)]
-            if missing:
-                raise dg.DagsterInvariantViolationError(f"step {step.key} is missing resources {missing}")
-            interrupted = threading.Event()
-            thread = threading.Thread(
-                target=_run_step,
-                args=(step.key, context, events, interrupted),
-                name=f"step:{step.key}",
-                daemon=True,
-            )
-            running[step.key] = _Running(thread=thread, context=context, interrupted=interrupted)
-            thread.start()
-
-    def _drain(
-        self,
-        job_context: PlanExecutionContext,
-        active: Any,
-        events: queue.Queue[Any],
-        running: dict[str, _Running],
-    ) -> Iterator[DagsterEvent]:
-        """Pass on the events the steps produced, and finish the steps whose thread has ended."""
-        try:
-            step_key, item = events.get(timeout=_EVENT_WAIT_S)
-        except queue.Empty:
-            return
-        while True:
-            current = running[step_key]
-            if isinstance(item, _Done):
-                current.thread.join()
-                del running[step_key]
-                if item.exc_info is not None and not isinstance(
-                    item.exc_info[1], (DagsterExecutionInterruptedError, KeyboardInterrupt)
-                ):
-                    yield DagsterEvent.engine_event(
-                        job_context,
-                        f"Step {step_key} raised outside of its own error handling",
-                        EngineEventData.engine_error(serializable_error_info_from_exc_info(item.exc_info)),
-                    )
-                    raise item.exc_info[1]
-                active.verify_complete(job_context, step_key)
-                for event in active.plan_events_iterator(job_context):
-                    current.events.append(event)
-                    yield event
-                yield from _trigger_hook(current.context, current.events)
-            else:
-                current.events.append(item)
-                yield item
-                active.handle_event(item)
-            try:
-                step_key, item = events.get_nowait()
-            except queue.Empty:
-                return
-
-
-SYNC_EXECUTOR_CONFIG = {
-    "max_concurrent": dg.Field(
-        int,
-        default_value=DEFAULT_MAX_CONCURRENT_STEPS,
-        description="How many steps run at once (threads of the run worker). Airbyte syncs wait on "
-        "Airbyte, so this can be far above the number of cores.",
-    ),
-    "tag_concurrency_limits": get_tag_concurrency_limits_config(),
-    "retries": get_retries_config(),
-    "step_dependency_config": get_step_dependency_config_field(),
-}
-
-
-@dg.executor(name="airbyte_sync_executor", config_schema=SYNC_EXECUTOR_CONFIG)
-def airbyte_sync_executor(init_context: dg.InitExecutorContext) -> ThreadedStepExecutor:
-    """Runs every step of a run in threads of the run worker, `max_concurrent` (64) at once.
-
-    Meant for runs of Airbyte syncs, which wait rather than compute. Run config can change it:
-    `execution: {config: {max_concurrent: 16}}`.
-    """
-    config = init_context.executor_config
-    return ThreadedStepExecutor(
-        retries=RetryMode.from_config(config["retries"]),  # type: ignore[arg-type]
-        max_concurrent=config["max_concurrent"],  # type: ignore[arg-type]
-        tag_concurrency_limits=config.get("tag_concurrency_limits"),  # type: ignore[arg-type]
-        step_dependency_config=StepDependencyConfig.from_config(
-            config.get("step_dependency_config")  # type: ignore[arg-type]
-        ),
-    )
 
 
 # ---- `airbyte-ops pools` ------------------------------------------------------------------------

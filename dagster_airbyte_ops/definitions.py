@@ -25,12 +25,13 @@ from .catalog import (
 from .chain import chain_definitions
 from .checks import freshness_definitions
 from .client.models import Connection
-from .concurrency import airbyte_sync_executor, concurrency_definitions, pool_for
+from .concurrency import concurrency_definitions, pool_for
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
 from .config.loader import config_error
 from .config.models import connection_label
 from .deferred import deferred_definitions
 from .errors import ConfigError
+from .executor import airbyte_sync_executor
 from .observer import observer_definitions
 from .resource import AirbyteResource
 from .schedules import ScheduledConnection, build_connection_job, build_schedules
@@ -80,7 +81,7 @@ def build_definitions(
 ) -> dg.Definitions:
     """Definitions for every connection the configuration selects (assets, schedules, the resource).
 
-    `executor` replaces `airbyte_sync_executor` (steps as threads; see concurrency.py) as the
+    `executor` replaces `airbyte_sync_executor` (steps as threads; see executor.py) as the
     executor of every job, e.g. `dg.multiprocess_executor` for a location with CPU-heavy assets.
     With `instances:`, each Airbyte gets its own resource, `<resource_key>_<name>`
     (`airbyte_onprem`), and the catalogs of all of them travel together to run workers.

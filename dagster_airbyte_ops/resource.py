@@ -21,7 +21,6 @@ from pydantic import Field
 
 from .client import AirbyteClient
 from .client.models import Job, JobStatus
-from .concurrency import sleep_unless_interrupted
 from .errors import (
     AirbyteApiError,
     AirbyteOpsError,
@@ -30,6 +29,7 @@ from .errors import (
     SyncFailedError,
     SyncTimeoutError,
 )
+from .executor import sleep_unless_interrupted
 from .polling import AdaptivePolling
 from .sync_result import SyncResult
 

@@ -25,7 +25,6 @@ from dagster_airbyte_ops import AirbyteTranslator
 from dagster_airbyte_ops.concurrency import (
     DEFAULT_POOL,
     POOL_SENSOR_NAME,
-    airbyte_sync_executor,
     apply_pool_limits,
     pool_limits,
     pools_command,
@@ -33,6 +32,7 @@ from dagster_airbyte_ops.concurrency import (
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.errors import ConfigError
+from dagster_airbyte_ops.executor import airbyte_sync_executor
 from dagster_airbyte_ops.translator import slugify
 
 CONFIG = """
