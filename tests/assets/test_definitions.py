@@ -58,9 +58,9 @@ def test_keys_groups_and_kinds_follow_airbyte_namespace_rules(emulator, tmp_path
         assert columns["updated_at"] == "timestamp_tz"
 
 
-def test_materialize_records_row_counts_that_match_airbyte(emulator, tmp_path):
+def test_materialize_records_row_counts_that_match_airbyte(emulator, tmp_path, dagster_instance):
     defs = _defs(emulator, tmp_path)
-    instance = dg.DagsterInstance.ephemeral()
+    instance = dagster_instance  # SQLite and PostgreSQL: the metadata is read back from the event log
     job = defs.resolve_implicit_global_asset_job_def()
     selection = [dg.AssetKey(["public", "customers"]), dg.AssetKey(["public", "orders"])]
 
@@ -80,9 +80,17 @@ def test_materialize_records_row_counts_that_match_airbyte(emulator, tmp_path):
         }
     assert rows == {name: stats[name] for name in rows}
     assert all(md["airbyte/job_id"].value == airbyte_job["jobId"] for md in materializations.values())
+    for key in selection:  # what the instance stored is what the run reported
+        stored = instance.get_latest_materialization_event(key)
+        assert stored is not None and stored.run_id == result.run_id
+        assert stored.asset_materialization is not None
+        assert stored.asset_materialization.metadata == materializations[key]
+    unselected = dg.AssetKey(["public", "products"])  # same connection, not selected: nothing stored
+    assert unselected in _asset_graph(defs).get_all_asset_keys()
+    assert instance.get_latest_materialization_event(unselected) is None
 
 
-def test_failing_sync_fails_the_run_with_airbyte_message(emulator, tmp_path):
+def test_failing_sync_fails_the_run_with_airbyte_message(emulator, tmp_path, dagster_instance):
     defs = _defs(emulator, tmp_path)
     conn = _connection_id(emulator, "MSSQL → S3")
     emulator.admin.set_behaviour(
@@ -90,7 +98,7 @@ def test_failing_sync_fails_the_run_with_airbyte_message(emulator, tmp_path):
     )
 
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dagster_instance,
         asset_selection=[dg.AssetKey(["mssql", "mssql_invoices"])],
         raise_on_error=False,
     )
@@ -98,6 +106,9 @@ def test_failing_sync_fails_the_run_with_airbyte_message(emulator, tmp_path):
     assert not result.success
     failure = result.failure_data_for_node("airbyte_sync_mssql_s3")
     assert "Login failed for user 'sa'" in failure.error.message
+    stored = dagster_instance.get_run_by_id(result.run_id)
+    assert stored is not None and stored.status == dg.DagsterRunStatus.FAILURE
+    assert dagster_instance.get_latest_materialization_event(dg.AssetKey(["mssql", "mssql_invoices"])) is None
 
 
 def test_run_worker_rebuilds_from_reconstruction_metadata_without_calling_airbyte(emulator, tmp_path):

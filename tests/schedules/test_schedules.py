@@ -51,6 +51,10 @@ connections:
 
 PG_HOURLY = "postgresql_minio_schedule"
 
+#: Also run on PostgreSQL (the tick-by-tick tests evaluate schedules, which store nothing: SQLite only):
+#: a scheduled run stored and found again by the tags the schedule gave it.
+POSTGRES_TESTS = {"test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams"}
+
 
 def _defs(emulator, tmp_path: Path, text: str = SCHEDULED_CONFIG) -> dg.Definitions:
     config = parse_config(textwrap.dedent(text).format(url=emulator.url), "airbyte_ops.yaml")
@@ -79,9 +83,11 @@ def _utc(day: str, *hours: int, minute: int = 0) -> list[dt.datetime]:
     return [dt.datetime(date.year, date.month, date.day, h, minute, tzinfo=UTC) for h in hours]
 
 
-def _tick(schedule: dg.ScheduleDefinition, defs: dg.Definitions, when: dt.datetime):
+def _tick(
+    schedule: dg.ScheduleDefinition, defs: dg.Definitions, when: dt.datetime, instance: dg.DagsterInstance
+):
     context = dg.build_schedule_context(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         scheduled_execution_time=when,
         repository_def=defs.get_repository_def(),
     )
@@ -166,13 +172,13 @@ def test_fall_back_ticks_keep_paris_wall_clock(defs):
     ]
 
 
-def test_every_tick_of_the_dst_day_runs_or_skips_on_paris_time(defs):
+def test_every_tick_of_the_dst_day_runs_or_skips_on_paris_time(defs, dagster_instance):
     hourly = _schedules(defs)[PG_HOURLY]
     ticks = _ticks(hourly, dt.datetime(2026, 3, 29, tzinfo=UTC), dt.datetime(2026, 3, 30, tzinfo=UTC))
 
     run_keys, skipped = [], []
     for tick in ticks:
-        result = _tick(hourly, defs, tick)
+        result = _tick(hourly, defs, tick, dagster_instance)
         if result.skip_message:
             assert result.run_requests == []
             skipped.append(tick)
@@ -188,10 +194,10 @@ def test_every_tick_of_the_dst_day_runs_or_skips_on_paris_time(defs):
     assert run_keys == [f"2026-03-29T{h:02d}:00:00+02:00" for h in [*range(6, 12), *range(14, 19)]]
 
 
-def test_skip_rules_skip_with_the_rule_in_words(defs):
+def test_skip_rules_skip_with_the_rule_in_words(defs, dagster_instance):
     hourly = _schedules(defs)[PG_HOURLY]
 
-    christmas = _tick(hourly, defs, dt.datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
+    christmas = _tick(hourly, defs, dt.datetime(2026, 12, 25, 9, 0, tzinfo=UTC), dagster_instance)
     assert christmas.run_requests == []
     assert christmas.skip_message == (
         "Skipped the 2026-12-25 10:00 (Europe/Paris) tick of “PostgreSQL → MinIO”: "
@@ -199,24 +205,25 @@ def test_skip_rules_skip_with_the_rule_in_words(defs):
     )
 
     # Saturday 12:00 in Paris is 11:00 UTC: the window is read on the schedule's clock, not UTC's.
-    saturday_noon = _tick(hourly, defs, dt.datetime(2026, 3, 28, 11, 0, tzinfo=UTC))
+    saturday_noon = _tick(hourly, defs, dt.datetime(2026, 3, 28, 11, 0, tzinfo=UTC), dagster_instance)
     assert saturday_noon.skip_message == (
         "Skipped the 2026-03-28 12:00 (Europe/Paris) tick of “PostgreSQL → MinIO”: "
         "connections[0].schedule[0].skip[1] (weekdays sat, sun; between 12:00 and 14:00) covers it."
     )
     # The window excludes its end (14:00 Paris runs), and weekdays elsewhere are not skipped.
     for when in [dt.datetime(2026, 3, 28, 13, 0, tzinfo=UTC), dt.datetime(2026, 3, 27, 11, 0, tzinfo=UTC)]:
-        result = _tick(hourly, defs, when)
+        result = _tick(hourly, defs, when, dagster_instance)
         assert result.skip_message is None
         assert len(result.run_requests) == 1
 
 
-def test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams(defs, emulator):
+def test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams(defs, emulator, dagster_instance):
     schedule = _schedules(defs)["crm_api_postgres_schedule"]
-    [request] = _tick(schedule, defs, dt.datetime(2026, 3, 29, 12, 0, tzinfo=UTC)).run_requests
+    when = dt.datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    [request] = _tick(schedule, defs, when, dagster_instance).run_requests
     job = defs.resolve_job_def(schedule.job_name)
 
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), tags=request.tags)
+    result = job.execute_in_process(instance=dagster_instance, tags=request.tags)
 
     assert result.success
     [airbyte_job] = emulator.admin.jobs()
@@ -226,6 +233,13 @@ def test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams(defs
     assert airbyte_job["connectionId"] == crm_id
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert materialized == set(job.asset_layer.selected_asset_keys)
+    # The stored run is found by the tags the schedule set, as the UI's connection and schedule pages do.
+    found = dagster_instance.get_run_records(
+        dg.RunsFilter(tags={"airbyte/connection_id": crm_id, "dagster/schedule_name": schedule.name})
+    )
+    assert [r.dagster_run.run_id for r in found] == [result.run_id]
+    stored = {k for k in materialized if dagster_instance.get_latest_materialization_event(k) is not None}
+    assert stored == materialized
 
 
 GLOB_NAMED_CONFIG = """
