@@ -57,7 +57,7 @@ airbyte:
   auth: {{client_credentials: {{client_id: {client_id}, client_secret: {{env: SOAK_CLIENT_SECRET}}}}}}
   retry_backoff_s: 0.01
   poll_interval_s: 0.25
-  request_timeout_s: 1.0
+  request_timeout_s: 2.0  # a trigger answered later than this is retried: keep it clear of load
   max_retries: 6
 observer: {{enabled: false}}
 connections:
@@ -81,7 +81,7 @@ def _faults(api: str) -> dict[str, dict[str, Any]]:
         "poll-502": {"kind": "status", "path": poll, "status": 502, "count": 2},
         "poll-429": {"kind": "status", "path": poll, "status": 429},
         "poll-drop": {"kind": "drop", "path": poll},
-        "poll-slow": {"kind": "delay", "path": poll, "delay_s": 1.3},
+        "poll-slow": {"kind": "delay", "path": poll, "delay_s": 2.3},
         "poll-lost": {"kind": "lost_response", "path": poll},
         "token-503": {"kind": "status", "path": token_path(), "status": 503},
         "tokens-expire": {"kind": "expire_tokens"},

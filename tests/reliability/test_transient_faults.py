@@ -126,7 +126,7 @@ ROWS = [
         "token-expiring-mid-sync",
         lambda a, api: None,
         settings={"auth": "client_credentials"},
-        duration_s=2.0,
+        duration_s=3.0,
         during=lambda a: a.expire_tokens(),
         check=_token_refetched,
     ),
