@@ -26,7 +26,12 @@ def _examples() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("where", "text"), _examples(), ids=[where for where, _ in _examples()])
 def test_documented_configuration_loads(where, text):
-    environ = {"AIRBYTE_URL": "http://127.0.0.1:8001", "AIRBYTE_PASSWORD": "x", "AIRBYTE_USERNAME": "u"}
+    environ = {
+        "AIRBYTE_URL": "http://127.0.0.1:8001",
+        "AIRBYTE_PASSWORD": "x",
+        "AIRBYTE_USERNAME": "u",
+        "AIRBYTE_CLIENT_SECRET": "x",
+    }
     data = yaml.safe_load(text)
     if isinstance(data, dict) and data.get("type") == "dagster_airbyte_ops.AirbyteOpsComponent":
         config_from_data(data["attributes"], where, environ=environ)  # a component's defs.yaml
