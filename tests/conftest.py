@@ -200,6 +200,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "emulator(**settings): EmulatorSettings overrides for the emulator fixture",
     )
+    config.addinivalue_line(
+        "markers",
+        "dagster_instance(**overrides): dagster.yaml settings for the dagster_instance fixture's instances "
+        "(e.g. run_coordinator=...); the storage is the fixture's",
+    )
 
 
 _SETTING_NAMES = {f.name for f in fields(EmulatorSettings)}
@@ -339,12 +344,13 @@ STORAGES = ["sqlite", "postgres"]
 def _instance_on(storage: str, request: pytest.FixtureRequest, home: Path) -> Iterator[Any]:
     import dagster as dg
 
-    overrides: dict = {}
+    marker = request.node.get_closest_marker("dagster_instance")
+    overrides: dict = dict(marker.kwargs) if marker else {}
     if storage == "postgres":
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("dagster_postgres_template")
         url = _sqlalchemy_url(server.new_database(template=template))
-        overrides = {"storage": {"postgres": {"postgres_url": url}}}
+        overrides["storage"] = {"postgres": {"postgres_url": url}}
     home.mkdir(parents=True)
     with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
         yield instance
