@@ -218,6 +218,20 @@ class InstanceSettings(_Model):
     key_prefix: KeyPrefix | None = None  # default: defaults.key_prefix
     group_prefix: GroupPrefix | None = None  # default: defaults.group_prefix + "<name>_"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _airbyte_keys_one_level_up(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            misplaced = [k for k in value if k in AirbyteSettings.model_fields]
+            if misplaced:
+                keys = ", ".join(f"{k}:" for k in misplaced)
+                verb = "belongs" if len(misplaced) == 1 else "belong"
+                raise custom_error(
+                    f"{keys} {verb} under airbyte:; write {{airbyte: {{{misplaced[0]}: ...}}}} "
+                    "(an instance has airbyte, key_prefix, group_prefix)"
+                )
+        return value
+
 
 @dataclass(frozen=True)
 class AirbyteInstance:

@@ -576,6 +576,11 @@ BAD_CONFIGS = [
         id="instances-without-airbyte",
     ),
     pytest.param(
+        "instances: {onprem: {url: 'http://a:8000', api: config}}\n",
+        "airbyte_ops.yaml: instances.onprem: url:, api: belong under airbyte:; write {airbyte: {url: ...}} (an instance has airbyte, key_prefix, group_prefix)",
+        id="instances-airbyte-keys-one-level-up",
+    ),
+    pytest.param(
         "instances: {onprem: {airbyte: {url: 'http://a:8000'}}, cloud: {airbyte: {url: 'http://b:8000'}}}\nconnections: [{name: a, instance: onprem}, {name: a, instance: cloud}, {name: a, instance: cloud}]\n",
         'airbyte_ops.yaml: connections[2].name: "a" is already selected by connections[1]; merge the two entries',
         id="instances-same-name-twice-in-one-instance",
