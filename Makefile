@@ -34,11 +34,8 @@ test: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 ## bench: benchmark tables, ours vs dagster-airbyte (not part of `make test`); writes benchmarks/results.md
-# dagster-airbyte pins dagster exactly and has no release for ours: the nearest, without letting pip move dagster.
-DAGSTER_AIRBYTE ?= dagster-airbyte==0.29.27
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/pip install --quiet --no-deps '$(DAGSTER_AIRBYTE)'
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
