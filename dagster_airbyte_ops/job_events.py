@@ -106,12 +106,7 @@ def failure_reason(job: Job) -> str:
     """Airbyte's own account of why the job did not succeed, in one line."""
     if job.status is JobStatus.CANCELLED:
         return "cancelled in Airbyte"
-    summary = job.failure_summary
-    if summary is None:
-        return f"{job.status.value} after {job.attempt_count} attempt(s); no failure reason reported"
-    parts = [p for p in (summary.failure_origin, summary.failure_type) if p]
-    where = f"{' '.join(parts)}: " if parts else ""
-    return f"{where}{summary.external_message or 'no message'}"
+    return job.failure_reason()
 
 
 def alert_event_of(job: Job) -> AlertEventName:

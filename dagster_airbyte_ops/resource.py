@@ -377,16 +377,8 @@ class AirbyteResource(dg.ConfigurableResource):
                 job_id=job.id,
                 metadata=self._job_metadata(job, reason="cancelled in Airbyte"),
             )
-        summary = job.failure_summary
-        reason = "no failure reason reported"
-        if summary is not None:
-            parts = [p for p in (summary.failure_origin, summary.failure_type) if p]
-            where = f"{' '.join(parts)}: " if parts else ""
-            reason = f"{where}{summary.external_message or 'no message'}"
-        # The public API reports neither attempts nor a failure summary: say so rather than "0 attempts".
+        reason = job.failure_reason()
         attempts = f" after {job.attempt_count} attempt(s)" if job.attempt_count else ""
-        if summary is None and not job.attempt_count:
-            reason = "Airbyte's public API reports no failure reason; see the job's logs in Airbyte"
         raise SyncFailedError(
             f"Airbyte job {job.id} of connection {connection_id} failed{attempts}: {reason}. Job: {url}",
             job_id=job.id,

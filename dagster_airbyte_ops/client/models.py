@@ -1081,6 +1081,21 @@ class Job(_Model):
                 return attempt.failure
         return None
 
+    def failure_reason(self) -> str:
+        """Airbyte's own account of why the job failed, in one line (origin, type, message).
+
+        The public API reports neither attempts nor failure summaries; the text then says so and
+        where to look, rather than claiming "0 attempts".
+        """
+        summary = self.failure_summary
+        if summary is not None:
+            parts = [p for p in (summary.failure_origin, summary.failure_type) if p]
+            where = f"{' '.join(parts)}: " if parts else ""
+            return f"{where}{summary.external_message or 'no message'}"
+        if not self.attempts:
+            return "Airbyte's public API reports no failure reason; see the job's logs in Airbyte"
+        return "no failure reason reported"
+
     @classmethod
     def from_config_api(cls, payload: Mapping[str, Any], *, source: str | None = None) -> Job:
         """From a Config API ``JobInfoRead`` (jobs/get, connections/sync) or ``JobWithAttemptsRead``."""
