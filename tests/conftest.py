@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from itertools import count
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import pytest
 import yaml
@@ -203,7 +203,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "dagster_instance(**overrides): dagster.yaml settings for the dagster_instance fixture's instances "
-        "(e.g. run_coordinator=...); the storage is the fixture's",
+        "(e.g. run_coordinator=...); the storage is the fixture's; postgres_timezone='America/Los_Angeles' "
+        "sets PostgreSQL's session time zone (Dagster writes some run timestamps in it)",
     )
 
 
@@ -319,9 +320,12 @@ def postgres_server():
     server.stop()
 
 
-def _sqlalchemy_url(url: str) -> str:
+def _sqlalchemy_url(url: str, timezone: str | None = None) -> str:
     # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; dagster-postgres ships psycopg2.
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    if timezone:  # the session's TimeZone, as a server configured in another zone would set it
+        url += "?options=" + quote(f"-c timezone={timezone}", safe="")
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -346,10 +350,11 @@ def _instance_on(storage: str, request: pytest.FixtureRequest, home: Path) -> It
 
     marker = request.node.get_closest_marker("dagster_instance")
     overrides: dict = dict(marker.kwargs) if marker else {}
+    timezone = overrides.pop("postgres_timezone", None)
     if storage == "postgres":
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("dagster_postgres_template")
-        url = _sqlalchemy_url(server.new_database(template=template))
+        url = _sqlalchemy_url(server.new_database(template=template), timezone)
         overrides["storage"] = {"postgres": {"postgres_url": url}}
     home.mkdir(parents=True)
     with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:

@@ -197,3 +197,32 @@ def test_two_deferred_runs_sharing_one_job_record_each_selected_stream_once(
     assert sorted(e.asset_key for e in data.asset_events) == [first_key, second_key]
     assert again.asset_events == []
     assert all(materializations(instance, key) == [] for key in others)
+
+
+@pytest.mark.dagster_instance(postgres_timezone="America/Los_Angeles")
+@pytest.mark.parametrize("dagster_instance", ["postgres"], indirect=True)
+def test_runs_are_found_on_a_postgresql_whose_time_zone_is_not_utc(
+    emulator, tmp_path, webhook, dagster_instance
+):
+    """Dagster writes run update times in PostgreSQL's session time zone (8 hours behind UTC here).
+    The sensor's run cursor holds those stored times, never the wall clock, so a run that starts after
+    the cursor has moved is still found."""
+    defs = build_defs(emulator, tmp_path, _config())
+    keys = keys_of_group(defs, "postgresql_minio")
+    instance = dagster_instance
+    cursor = tick(defs, DEFERRED, instance, None).cursor
+    job_ids = []
+    for _ in range(2):  # the second run comes after the cursor holds the first run's stored time
+        result = _materialize(defs, instance, keys)
+        [record] = instance.get_run_records(dg.RunsFilter(run_ids=[result.run_id]))
+        assert time.time() - record.update_timestamp.timestamp() > 7 * 3600  # stored in local time
+        job = next(j for j in emulator.admin.jobs() if j["jobId"] not in job_ids)
+        job_ids.append(job["jobId"])
+        wait_for_job_end(emulator, job["jobId"])
+
+        data = tick(defs, DEFERRED, instance, cursor)
+        cursor = data.cursor
+
+        assert {e.asset_key for e in data.asset_events} == set(keys)
+    recorded = [m.metadata["airbyte/job_id"].value for m in materializations(instance, keys[0])]
+    assert sorted(recorded) == sorted(job_ids)
