@@ -31,15 +31,22 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from .client import AirbyteClient
 from .client.models import Connection, ConnectionSchedule
-from .config import AirbyteOpsConfig, ConnectionEntry, describe_cron, resolve_connections
+from .config import (
+    AirbyteOpsConfig,
+    ConnectionEntry,
+    describe_cron,
+    resolve_connections,
+    resolve_instance_connections,
+)
 from .errors import AirbyteOpsError
 from .schedules import ScheduledConnection, build_schedules
+from .translator import slugify
 
 Action = Literal["adopt", "nothing", "error"]
 ACTION_WORDS: dict[Action, str] = {
@@ -90,14 +97,24 @@ def describe_airbyte_schedule(schedule: ConnectionSchedule) -> str:
     return "manual"
 
 
-def plan_adoption(config: AirbyteOpsConfig, connections: Iterable[Connection]) -> list[Adoption]:
+def plan_adoption(
+    config: AirbyteOpsConfig,
+    connections: Iterable[Connection] | Mapping[str | None, Iterable[Connection]],
+) -> list[Adoption]:
     """One `Adoption` per connection selected by an entry with `schedule: from_airbyte`, in file order.
+
+    `connections` is the workspace's connections, or, for a file with `instances:`, a mapping of
+    instance name to that instance's connections.
 
     Raises:
         ConfigError: the configuration does not match the workspace (see `resolve_connections`).
     """
+    if isinstance(connections, Mapping):
+        pairs = resolve_instance_connections(config, connections)
+    else:
+        pairs = resolve_connections(config, connections)
     plan = []
-    for entry, connection in resolve_connections(config, connections):
+    for entry, connection in pairs:
         if not entry.schedule_from_airbyte:
             continue
         if connection.schedule.schedule_type == "manual":
@@ -106,7 +123,14 @@ def plan_adoption(config: AirbyteOpsConfig, connections: Iterable[Connection]) -
         try:
             built = build_schedules(
                 config=config,
-                scheduled=[ScheduledConnection(entry=entry, connection=connection, asset_keys=[])],
+                scheduled=[
+                    ScheduledConnection(
+                        entry=entry,
+                        connection=connection,
+                        asset_keys=[],
+                        slug=config.instance_of(entry).slug_prefix + slugify(connection.name),
+                    )
+                ],
             )
         except AirbyteOpsError as error:
             plan.append(Adoption(entry=entry, connection=connection, problem=str(error)))
@@ -200,13 +224,16 @@ def render_plan(plan: Sequence[Adoption]) -> list[str]:
 
 def adopt_schedules(
     config: AirbyteOpsConfig,
-    client: AirbyteClient,
-    connections: Iterable[Connection],
+    client: AirbyteClient | Mapping[str | None, AirbyteClient],
+    connections: Iterable[Connection] | Mapping[str | None, Iterable[Connection]],
     *,
     apply: bool,
     echo: Callable[[str], None] = print,
 ) -> int:
-    """Print the plan, and with `apply` carry it out; 0 when every connection could be adopted, else 1."""
+    """Print the plan, and with `apply` carry it out; 0 when every connection could be adopted, else 1.
+
+    With `instances:`, `client` and `connections` map each instance name to its client and connections.
+    """
     plan = plan_adoption(config, connections)
     if not plan:
         echo(f"{config.source_name}: no connection entry has schedule: from_airbyte; nothing to adopt.")
@@ -232,7 +259,15 @@ def adopt_schedules(
         return 1 if errors else 0
     failed = bool(errors)
     adopted = []
-    for adoption, outcome in apply_adoption(client, plan):
+    clients = (
+        client if isinstance(client, Mapping) else {entry.instance: client for entry in config.connections}
+    )
+    outcomes = [
+        pair
+        for instance, instance_client in clients.items()
+        for pair in apply_adoption(instance_client, [a for a in plan if a.entry.instance == instance])
+    ]
+    for adoption, outcome in outcomes:
         echo(f"{adoption.connection.name}: {outcome}")
         failed = failed or outcome.startswith("error:")
         if outcome.startswith("set to manual"):

@@ -10,12 +10,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from .catalog import fetch_catalog
-from .config import AirbyteOpsConfig, load_config, resolve_connections
+from .catalog import AirbyteCatalog, fetch_catalog
+from .client.models import Connection
+from .config import AirbyteOpsConfig, ConnectionEntry, load_config, resolve_instance_connections
+from .config.models import AirbyteInstance
 from .definitions import build_load_time_resource
 from .errors import AirbyteOpsError
 from .polling import AdaptivePolling
@@ -115,36 +118,69 @@ def _load(args: argparse.Namespace) -> tuple[AirbyteOpsConfig, AirbyteResource]:
     return config, build_load_time_resource(config)
 
 
+@dataclass(frozen=True)
+class _Workspace:
+    """One Airbyte of the file with its resource (secrets resolved) and its fetched catalog."""
+
+    instance: AirbyteInstance
+    resource: AirbyteResource
+    catalog: AirbyteCatalog
+
+
+def _workspaces(config: AirbyteOpsConfig) -> list[_Workspace]:
+    found = []
+    for instance in config.airbyte_instances():
+        resource = build_load_time_resource(config, instance=instance)
+        catalog = fetch_catalog(resource.get_client(), workspace_id=instance.airbyte.workspace_id)
+        found.append(_Workspace(instance, resource, catalog))
+    return found
+
+
+def _pairs(
+    config: AirbyteOpsConfig, workspaces: list[_Workspace]
+) -> list[tuple[ConnectionEntry, Connection]]:
+    return resolve_instance_connections(config, {w.instance.name: w.catalog.connections for w in workspaces})
+
+
 def _run_check(args: argparse.Namespace) -> int:
-    config, resource = _load(args)
+    config = load_config(args.config)
     print(f"{config.source_name}: valid ({len(config.connections)} connection entries)")
-    client = resource.get_client()
-    print(f"Airbyte at {config.airbyte.url}: {client.api} API, ", end="")
-    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
-    print(f"workspace {catalog.workspace_id}, {len(catalog.connections)} connections")
-    pairs = resolve_connections(config, catalog.connections)
+    workspaces = []
+    for instance in config.airbyte_instances():
+        label = f"{instance.name}: " if instance.name else ""
+        resource = build_load_time_resource(config, instance=instance)
+        client = resource.get_client()
+        print(f"{label}Airbyte at {instance.airbyte.url}: {client.api} API, ", end="")
+        catalog = fetch_catalog(client, workspace_id=instance.airbyte.workspace_id)
+        print(f"workspace {catalog.workspace_id}, {len(catalog.connections)} connections")
+        workspaces.append(_Workspace(instance, resource, catalog))
+    pairs = _pairs(config, workspaces)
     streams = sum(len(connection.selected_streams) for _, connection in pairs)
     print(f"selected: {len(pairs)} connections, {streams} streams")
     return 0
 
 
 def _run_connections(args: argparse.Namespace) -> int:
-    config, resource = _load(args)
-    catalog = fetch_catalog(resource.get_client(), workspace_id=config.airbyte.workspace_id)
-    entries = {connection.id: entry for entry, connection in resolve_connections(config, catalog.connections)}
-    rows = [("CONNECTION", "STATUS", "STREAMS", "AIRBYTE SCHEDULE", "DAGSTER SCHEDULE", "ID")]
-    for connection in sorted(catalog.connections, key=lambda c: c.name):
-        entry = entries.get(connection.id)
-        schedule = connection.schedule
-        airbyte_schedule = schedule.cron_expression or schedule.schedule_type
-        if schedule.schedule_type == "basic":
-            airbyte_schedule = f"every {schedule.basic_units} {schedule.basic_time_unit}"
-        dagster_schedule = "not selected"
-        if entry is not None:
-            crons = [f"{spec.cron} ({spec.timezone})" for spec in entry.schedules]
-            dagster_schedule = "; ".join(crons) or ("from_airbyte" if entry.schedule_from_airbyte else "-")
-        rows.append(
-            (
+    config = load_config(args.config)
+    workspaces = _workspaces(config)
+    entries = {connection.id: entry for entry, connection in _pairs(config, workspaces)}
+    several = len(workspaces) > 1
+    header = ("CONNECTION", "STATUS", "STREAMS", "AIRBYTE SCHEDULE", "DAGSTER SCHEDULE", "ID")
+    rows = [(("INSTANCE",) if several else ()) + header]
+    for workspace in workspaces:
+        for connection in sorted(workspace.catalog.connections, key=lambda c: c.name):
+            entry = entries.get(connection.id)
+            schedule = connection.schedule
+            airbyte_schedule = schedule.cron_expression or schedule.schedule_type
+            if schedule.schedule_type == "basic":
+                airbyte_schedule = f"every {schedule.basic_units} {schedule.basic_time_unit}"
+            dagster_schedule = "not selected"
+            if entry is not None:
+                crons = [f"{spec.cron} ({spec.timezone})" for spec in entry.schedules]
+                dagster_schedule = "; ".join(crons) or (
+                    "from_airbyte" if entry.schedule_from_airbyte else "-"
+                )
+            row = (
                 connection.name,
                 str(connection.status),
                 str(len(connection.selected_streams)),
@@ -152,23 +188,36 @@ def _run_connections(args: argparse.Namespace) -> int:
                 dagster_schedule,
                 connection.id,
             )
-        )
+            rows.append(((workspace.instance.name or "",) if several else ()) + row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for line in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0
 
 
+def _find_connection(workspaces: list[_Workspace], wanted: str) -> tuple[_Workspace, Connection] | None:
+    """By id, name, or `instance:name` (the form for a name several instances share)."""
+    instance_name, _, plain = wanted.partition(":") if ":" in wanted else (None, "", wanted)
+    for workspace in workspaces:
+        if instance_name is not None and workspace.instance.name != instance_name:
+            continue
+        for connection in workspace.catalog.connections:
+            if plain in (connection.id, connection.name) or wanted in (connection.id, connection.name):
+                return workspace, connection
+    return None
+
+
 def _run_sync(args: argparse.Namespace) -> int:
-    config, resource = _load(args)
-    client = resource.get_client()
-    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
-    matches = [c for c in catalog.connections if args.connection in (c.id, c.name)]
-    if not matches:
-        names = ", ".join(sorted(c.name for c in catalog.connections))
+    config = load_config(args.config)
+    workspaces = _workspaces(config)
+    found = _find_connection(workspaces, args.connection)
+    if found is None:
+        names = ", ".join(sorted(c.name for w in workspaces for c in w.catalog.connections))
         print(f"airbyte-ops sync: no connection named {args.connection!r}; known: {names}", file=sys.stderr)
         return 1
-    connection = matches[0]
+    workspace, connection = found
+    resource = workspace.resource
+    client = resource.get_client()
     job_id = resource.start_sync(connection.id)
     print(f"{connection.name}: job {job_id} — {resource.job_url(connection.id, job_id)}")
     if args.no_wait:
@@ -207,10 +256,19 @@ def _run_pools(args: argparse.Namespace) -> int:
 def _run_adopt_schedules(args: argparse.Namespace) -> int:
     from .adopt import adopt_schedules
 
-    config, resource = _load(args)
-    client = resource.get_client()
-    catalog = fetch_catalog(client, workspace_id=config.airbyte.workspace_id)
-    return adopt_schedules(config, client, catalog.connections, apply=args.apply)
+    config = load_config(args.config)
+    workspaces = _workspaces(config)
+    if config.instances is None:
+        [workspace] = workspaces
+        return adopt_schedules(
+            config, workspace.resource.get_client(), workspace.catalog.connections, apply=args.apply
+        )
+    return adopt_schedules(
+        config,
+        {w.instance.name: w.resource.get_client() for w in workspaces},
+        {w.instance.name: w.catalog.connections for w in workspaces},
+        apply=args.apply,
+    )
 
 
 def _port_is_free(port: int) -> bool:
