@@ -48,7 +48,9 @@ def pool_for(config: AirbyteOpsConfig, entry: ConnectionEntry) -> str | None:
         return entry.pool
     if entry.max_concurrent_syncs is not None:
         _, value = entry.selector
-        return f"{DEFAULT_POOL}/{entry.group or slugify(value) or entry.index}"
+        # Entries of different instances may select alike ("CRM*" on each): one pool per instance.
+        instance = f"{entry.instance}_" if entry.instance else ""
+        return f"{DEFAULT_POOL}/{instance}{entry.group or slugify(value) or entry.index}"
     if config.max_concurrent_syncs is not None:
         return DEFAULT_POOL
     return None
