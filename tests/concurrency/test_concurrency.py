@@ -1,8 +1,8 @@
 """Many connections in one run sync together; `max_concurrent_syncs` caps them through Dagster pools.
 
-Real runs in a real SQLite instance (the storage that holds pool limits), executed by the executor the
-definitions carry, against the emulator; how many Airbyte jobs run at once is read from the emulator
-while the run executes.
+Real runs in a real instance (SQLite, and PostgreSQL for the tests in POSTGRES_TESTS: the storage holds
+pool limits), executed by the executor the definitions carry, against the emulator; how many Airbyte
+jobs run at once is read from the emulator while the run executes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -77,11 +76,18 @@ class JobWatcher(threading.Thread):
         self.join(timeout=10)
 
 
+#: Also run on PostgreSQL (the rest on SQLite only): pool limits set in the storage and the slots
+#: the syncs of a run claim and free there.
+POSTGRES_TESTS = {
+    "test_max_concurrent_syncs_caps_the_jobs_running_at_once",
+    "test_pools_command_shows_the_plan_and_applies_it",
+}
+
+
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        assert instance.event_log_storage.supports_global_concurrency_limits
-        yield instance
+def instance(dagster_instance) -> dg.DagsterInstance:
+    assert dagster_instance.event_log_storage.supports_global_concurrency_limits
+    return dagster_instance
 
 
 def _defs(emulator, tmp_path, extra: str) -> dg.Definitions:

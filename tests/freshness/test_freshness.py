@@ -1,14 +1,14 @@
 """`freshness: {max_lag: 2h}`: Dagster freshness checks on the stream assets, and the sensor that runs them.
 
-A real sync against the emulator, recorded in a real (SQLite) instance; "later" is Dagster's own clock
-frozen hours ahead, so the checks are evaluated exactly as the daemon would evaluate them then.
+A real sync against the emulator, recorded in a real instance (SQLite; PostgreSQL too for the tests
+in POSTGRES_TESTS); "later" is Dagster's own clock frozen hours ahead, so the checks are evaluated
+exactly as the daemon would evaluate them then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -40,10 +40,17 @@ def defs(emulator, tmp_path) -> dg.Definitions:
     return build_definitions(config, snapshot_dir=str(tmp_path / "snapshots"))
 
 
+#: Also run on PostgreSQL (the rest on SQLite only): check results stored and read back, and a
+#: materialization recorded outside our runs read from the event log.
+POSTGRES_TESTS = {
+    "test_checks_fail_when_the_last_sync_is_older_than_max_lag",
+    "test_a_failed_check_passes_again_after_a_materialization_recorded_outside_our_runs",
+}
+
+
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
+def instance(dagster_instance) -> dg.DagsterInstance:
+    return dagster_instance
 
 
 def _evaluations(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dg.AssetCheckEvaluation]:
