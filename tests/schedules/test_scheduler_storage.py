@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.definitions_load_context import DefinitionsLoadContext
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from dagster._core.test_utils import freeze_time
@@ -65,7 +66,12 @@ def _iterate(workspace: WorkspaceProcessContext, at: dt.datetime) -> None:
 
 def test_the_scheduler_stores_one_tick_and_one_run_per_cron_time(emulator, tmp_path, dagster_instance):
     instance = dagster_instance
-    with _workspace(emulator, tmp_path, instance) as workspace:
+    # Loading a code location in-process sets Dagster's process-wide definitions load context (with
+    # the loaded catalog as reconstruction data); scoped, so later tests in this process never see it.
+    with (
+        DefinitionsLoadContext.scoped(DefinitionsLoadContext.get()),
+        _workspace(emulator, tmp_path, instance) as workspace,
+    ):
         _iterate(workspace, dt.datetime(2026, 3, 2, 9, 59, 30, tzinfo=UTC))  # starts the schedule
         assert instance.get_runs() == []
 
