@@ -32,7 +32,12 @@ def _proc_status_kb(field: str) -> int:
 
 
 def _peak_rss_kb() -> int:
-    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _proc_status_kb("VmHWM"))
+    """This process's resident high-water mark.
+
+    `VmHWM`, not `ru_maxrss`: Linux carries the parent's high-water mark into `ru_maxrss` across
+    fork + exec, so a child of a big harness would report the harness's size.
+    """
+    return _proc_status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 @task

@@ -59,9 +59,10 @@ class Stats:
         """`median (min-max)`, or just the value when every repetition agrees."""
         if self.n == 0:
             return "—"
-        if self.low == self.high:
+        low, high = _num(self.low, digits), _num(self.high, digits)
+        if low == high:
             return f"{_num(self.median, digits)}{unit}"
-        return f"{_num(self.median, digits)}{unit} ({_num(self.low, digits)}-{_num(self.high, digits)})"
+        return f"{_num(self.median, digits)}{unit} ({low}-{high})"
 
 
 def _num(value: float, digits: int) -> str:

@@ -85,20 +85,27 @@ def measure(opts: Options) -> dict[tuple[int, str, str], Samples]:
                     metadata = str(Path(tmp) / f"metadata-{n}-{subject}-{flavour}.json")
                     for rep in range(reps):
                         opts.log(f"  load N={n} {LABELS[subject]} ({flavour}) {rep + 1}/{reps}")
+                        # The snapshot for benchmark 5 and the reload at the largest size cost as much
+                        # as the load itself: once per variant there.
+                        once = n < largest or rep == 0
                         result = run_child(
                             "load",
-                            {"subject": subject, "metadata_out": metadata, "code_server": n == largest},
+                            {
+                                "subject": subject,
+                                "metadata_out": metadata,
+                                "code_server": n == largest and rep == 0,
+                            },
                             env,
                         )
                         calls = len(requests_between(server, result["started_at"]))
                         samples.calls.append(calls)
                         samples.wall.append(result["wall_s"])
                         samples.rss_kb.append(result["rss_peak_load_kb"])
-                        if n == largest:
+                        if "rss_serving_kb" in result:
                             samples.code_server.append(result)
                         # The run worker: same metadata, no Airbyte (skipped for dagster-airbyte at
                         # 1,000 connections: another build of minutes).
-                        if subject == "theirs" and n >= 1000:
+                        if not once or (subject == "theirs" and n >= 1000):
                             continue
                         reload = run_child("reload", {"subject": subject, "metadata_in": metadata}, env)
                         samples.reload_calls.append(
@@ -180,14 +187,15 @@ def tables(opts: Options, results: dict[tuple[int, str, str], Samples]) -> list[
     load.notes += [
         "Wall time: building the definitions and the repository in a fresh process (imports excluded, "
         "about 1-2 s for either); HTTP calls include the OAuth token request.",
-        "Peak RSS: the loading process's `ru_maxrss` after loading.",
+        "Peak RSS: the loading process's resident high-water mark (`VmHWM`) after loading.",
         "Each generated connection has its own stream prefix (`c00042_`): without one, both subjects "
         "would map several connections to one destination table.",
     ]
     if not opts.quick:
         load.notes.append(
             "Runs: dagster-airbyte at N = 1,000 loads once (it takes minutes) and is not reloaded; "
-            "ours on the public API loads once per size (its call count is the point)."
+            "ours on the public API loads once per size (its call count is the point); at N = 1,000 "
+            "ours reloads once."
         )
     if speed_ok is None and not opts.quick:
         load.notes.append("The 10x wall-time target needs dagster-airbyte installed: not measured.")

@@ -64,6 +64,7 @@ def peak_running_jobs(server: EmulatorServer, since: float) -> int:
 def _materialize(server: EmulatorServer, subject: str, select: str, tmp: Path, tag: str) -> float:
     home = tmp / f"home-{subject}-{tag}"
     home.mkdir()
+    (home / "dagster.yaml").write_text("")  # Dagster's defaults: SQLite storage in `home`
     env = child_env(server, BENCH_API="config", DAGSTER_HOME=str(home), BENCH_SNAPSHOT_DIR=str(tmp / "snap"))
     entry = Path(__file__).with_name(f"entry_{subject}.py")
     run_cli(
