@@ -29,9 +29,10 @@ $(DEV_STAMP): pyproject.toml
 dev: $(DEV_STAMP)
 	@$(BIN)/airbyte-ops dev --emulator-port $(EMULATOR_PORT) --port $(DAGSTER_PORT)
 
-## test: the whole suite (unit, emulator, client, resource, Dagster)
+## test: the whole suite (unit, emulator, client, resource, Dagster, daemon, browser, PostgreSQL)
+## Four workers on two cores: most tests wait on HTTP, the daemon or the browser, not on the CPU.
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 4 -q
 
 ## bench: benchmark tables, ours vs dagster-airbyte (not part of `make test`); writes benchmarks/results.md
 bench: $(STAMP)
