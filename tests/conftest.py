@@ -342,6 +342,10 @@ def dagster_postgres_template(postgres_server, tmp_path_factory):
 
 
 STORAGES = ["sqlite", "postgres"]
+NO_COMPUTE_LOGS = {
+    "module": "dagster._core.storage.noop_compute_log_manager",
+    "class": "NoOpComputeLogManager",
+}
 
 
 @contextmanager
@@ -349,7 +353,10 @@ def _instance_on(storage: str, request: pytest.FixtureRequest, home: Path) -> It
     import dagster as dg
 
     marker = request.node.get_closest_marker("dagster_instance")
-    overrides: dict = dict(marker.kwargs) if marker else {}
+    # No stdout/stderr capture unless a test asks: Dagster captures a run's output with `tail -F`
+    # processes whose clean-up can stall for a minute when the run executes in a test's background
+    # thread (seen under load). Tests of compute logs use their own DAGSTER_HOME and the CLI.
+    overrides: dict = {"compute_logs": NO_COMPUTE_LOGS, **(marker.kwargs if marker else {})}
     timezone = overrides.pop("postgres_timezone", None)
     if storage == "postgres":
         server = request.getfixturevalue("postgres_server")

@@ -233,11 +233,16 @@ def test_run_interrupt_cancels_the_airbyte_job(emulator):
     emulator.admin.set_behaviour(conn, outcome="stuck")
     main = threading.main_thread().ident
     assert threading.get_ident() == main
+    # Python's own Ctrl-C behaviour, whatever an earlier test in this worker left installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.8, lambda: signal.pthread_kill(main, signal.SIGINT))
     timer.start()
-
-    with pytest.raises(KeyboardInterrupt):
-        resource.sync(conn)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            resource.sync(conn)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
     [job] = _jobs_of(emulator, conn)
     assert job["status"] == "cancelled"
