@@ -159,7 +159,7 @@ def _start_deferred(
     url = airbyte.job_url(connection.id, job_id, workspace_id=connection.workspace_id)
     context.log.info(
         f"Connection {connection.name}: Airbyte job {job_id} started in deferred mode; the "
-        f"airbyte_deferred_jobs sensor records its materializations when it ends. Job: {url}"
+        f"deferred-jobs sensor (airbyte_deferred_jobs…) records its materializations when it ends. Job: {url}"
     )
     for key in keys_by_stream.values():
         if key in context.selected_asset_keys:
