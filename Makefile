@@ -40,8 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check dagster_airbyte_ops tests
-	$(BIN)/ruff format --check dagster_airbyte_ops tests
+	$(BIN)/ruff check dagster_airbyte_ops tests benchmarks demo definitions.py examples
+	$(BIN)/ruff format --check dagster_airbyte_ops tests benchmarks demo definitions.py examples
 	$(BIN)/mypy dagster_airbyte_ops
 
 emulator: $(STAMP)
