@@ -190,7 +190,9 @@ def test_same_connection_from_two_runs_at_once_makes_one_airbyte_job(emulator, t
     import threading
 
     defs = _defs(emulator, tmp_path)
-    emulator.admin.set_behaviour(_connection_id(emulator, "PostgreSQL → MinIO"), duration_s=1.5)
+    # Long enough that the second run's trigger lands while the first job runs, even on a loaded machine
+    # (a trigger after the first job ended rightly starts a second job).
+    emulator.admin.set_behaviour(_connection_id(emulator, "PostgreSQL → MinIO"), duration_s=8.0)
     job = defs.resolve_implicit_global_asset_job_def()
     outcomes: list[bool] = []
 
