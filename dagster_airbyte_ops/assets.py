@@ -60,10 +60,11 @@ def build_connection_assets(
         if mode == "deferred":
             yield from _start_deferred(context, airbyte, connection, keys_by_stream)
             return
-        result = airbyte.sync(
-            connection_id,
-            on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
-        )
+        with airbyte.logs_to(context.log):  # lines land under this step, also beside other syncs
+            result = airbyte.sync(
+                connection_id,
+                on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
+            )
         if result.skipped:
             context.log.info(
                 f"Connection {connection.name} already had job {result.job_id} running; nothing recorded."
@@ -152,10 +153,11 @@ def _start_deferred(
     The job tag goes on at once (the observer must never take the job for an external one); the
     deferred tags only after the observations, which tell the deferred sensor the selected streams.
     """
-    job_id = airbyte.start_sync(
-        connection.id,
-        on_job=lambda job, _attached: tag_run(context, job.id, connection.id, deferred=False),
-    )
+    with airbyte.logs_to(context.log):
+        job_id = airbyte.start_sync(
+            connection.id,
+            on_job=lambda job, _attached: tag_run(context, job.id, connection.id, deferred=False),
+        )
     url = airbyte.job_url(connection.id, job_id, workspace_id=connection.workspace_id)
     context.log.info(
         f"Connection {connection.name}: Airbyte job {job_id} started in deferred mode; the "

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
 import dagster as dg
@@ -44,6 +46,26 @@ AIRBYTE_CLOUD_API_HOST = "api.airbyte.com"
 RunningSyncPolicy = Literal["attach", "fail", "skip"]
 #: Called with (job, attached) as soon as a sync's job is known, before waiting for it.
 OnJob = Callable[[Job, bool], None]
+
+
+_CURRENT_STEP_LOG: ContextVar[logging.Logger | None] = ContextVar("airbyte_ops_step_log", default=None)
+
+
+class _StepLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Logs to the current step's log (see `AirbyteResource.logs_to`), else Dagster's Python logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("dagster_airbyte_ops"), {})
+
+    def isEnabledFor(self, level: int) -> bool:
+        return True  # the target decides
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        target = _CURRENT_STEP_LOG.get() or dg.get_dagster_logger("dagster_airbyte_ops")
+        target.log(level, msg, *args, **kwargs)
+
+
+_STEP_LOG = _StepLog()
 
 
 class AirbyteResource(dg.ConfigurableResource):
@@ -191,7 +213,21 @@ class AirbyteResource(dg.ConfigurableResource):
 
     @property
     def _log(self) -> logging.Logger:
-        return dg.get_dagster_logger("dagster_airbyte_ops")
+        return cast(logging.Logger, _STEP_LOG)
+
+    @contextmanager
+    def logs_to(self, log: logging.Logger) -> Iterator[None]:
+        """Send this resource's log lines (and its client's retry warnings) to `log` meanwhile.
+
+        The assets pass their `context.log`, so every line lands under the step that caused it, also
+        when several syncs run at once in one process (`airbyte_sync_executor` runs steps as threads,
+        and Dagster's captured Python logging has no way to tell those threads apart).
+        """
+        token = _CURRENT_STEP_LOG.set(log)
+        try:
+            yield
+        finally:
+            _CURRENT_STEP_LOG.reset(token)
 
     # ---- links --------------------------------------------------------------------------------
 
