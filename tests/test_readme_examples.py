@@ -31,6 +31,7 @@ def test_documented_configuration_loads(where, text):
         "AIRBYTE_PASSWORD": "x",
         "AIRBYTE_USERNAME": "u",
         "AIRBYTE_CLIENT_SECRET": "x",
+        "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T0/B0/x",
     }
     data = yaml.safe_load(text)
     if isinstance(data, dict) and data.get("type") == "dagster_airbyte_ops.AirbyteOpsComponent":
