@@ -43,6 +43,7 @@ from .job_events import (
     job_updated_ts,
     list_jobs_since,
     materializations_for,
+    sensor_name_for,
     utc,
     workspace_of,
 )
@@ -112,11 +113,7 @@ class DeferredCursor:
 
 def deferred_sensor_name(resource_key: str) -> str:
     """`airbyte_deferred_jobs` for the default resource key, `airbyte_deferred_jobs_<key>` otherwise."""
-    return (
-        DEFERRED_SENSOR_NAME
-        if resource_key == DEFAULT_RESOURCE_KEY
-        else f"{DEFERRED_SENSOR_NAME}_{resource_key}"
-    )
+    return sensor_name_for(DEFERRED_SENSOR_NAME, resource_key, DEFAULT_RESOURCE_KEY)
 
 
 def build_deferred_sensor(

@@ -56,6 +56,7 @@ from .job_events import (
     job_updated_ts,
     list_jobs_since,
     materializations_for,
+    sensor_name_for,
     workspace_of,
 )
 from .resource import AirbyteResource
@@ -96,11 +97,7 @@ class ObserverCursor:
 
 def observer_sensor_name(resource_key: str) -> str:
     """`airbyte_observer` for the default resource key, `airbyte_observer_<key>` otherwise."""
-    return (
-        OBSERVER_SENSOR_NAME
-        if resource_key == DEFAULT_RESOURCE_KEY
-        else f"{OBSERVER_SENSOR_NAME}_{resource_key}"
-    )
+    return sensor_name_for(OBSERVER_SENSOR_NAME, resource_key, DEFAULT_RESOURCE_KEY)
 
 
 def build_observer_sensor(

@@ -15,13 +15,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
+
+from ports import free_port
 
 INSTALL_HINT = "install Debian's postgresql package (apt-get install -y postgresql); .ci/run does this"
 
@@ -40,12 +41,6 @@ def _major(path: str) -> int:
         return int(Path(path).parents[1].name)
     except ValueError:
         return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -70,7 +65,7 @@ class PostgresServer:
             as_user = ["runuser", "-u", "postgres", "--"]
             user = "postgres"
         data = base / "data"
-        server = cls(bin_dir=bin_dir, data_dir=data, port=_free_port(), user=user, _as_user=as_user)
+        server = cls(bin_dir=bin_dir, data_dir=data, port=free_port(), user=user, _as_user=as_user)
         server._run("initdb", "-D", str(data), "-U", user, "-A", "trust", "--no-sync", "-E", "UTF8")
         options = (
             f"-c listen_addresses=127.0.0.1 -p {server.port} -k {base} -c fsync=off -c full_page_writes=off"

@@ -63,6 +63,17 @@ class EmulatorSettings:
             return self.token_lifetime_s
         return float(self.profile.token_lifetime_s)
 
+    def client_credentials(self) -> dict[str, str]:
+        """What a client passes to get in under this auth mode (`AirbyteClient`/`AirbyteResource`
+        keyword arguments): username/password, token, client id/secret, or nothing."""
+        if self.auth == "basic":
+            return {"username": self.username, "password": self.password}
+        if self.auth == "bearer":
+            return {"token": self.token}
+        if self.auth == "client_credentials":
+            return {"client_id": self.client_id, "client_secret": self.client_secret}
+        return {}
+
 
 @dataclass
 class Definition:

@@ -25,13 +25,7 @@ FAST_BACKOFF_S = 0.01
 
 def credentials(settings: EmulatorSettings) -> dict[str, str]:
     """The client arguments matching the emulator's auth mode."""
-    if settings.auth == "basic":
-        return {"username": settings.username, "password": settings.password}
-    if settings.auth == "bearer":
-        return {"token": settings.token}
-    if settings.auth == "client_credentials":
-        return {"client_id": settings.client_id, "client_secret": settings.client_secret}
-    return {}
+    return settings.client_credentials()
 
 
 @pytest.fixture(autouse=True)

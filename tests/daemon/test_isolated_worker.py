@@ -9,9 +9,9 @@ must still sync, with no catalog request reaching Airbyte from the worker.
 from __future__ import annotations
 
 import shutil
-import socket
 
 import pytest
+from ports import free_port
 
 from .deployment import DaemonDeployment
 
@@ -27,16 +27,10 @@ connections:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.timeout(300)
 def test_run_worker_syncs_with_catalog_endpoints_down_and_no_snapshot(emulator, tmp_path):
     deployment = DaemonDeployment(
-        tmp_path, config_text=CONFIG, env={"AIRBYTE_URL": emulator.url}, code_server_port=_free_port()
+        tmp_path, config_text=CONFIG, env={"AIRBYTE_URL": emulator.url}, code_server_port=free_port()
     )
     try:
         deployment.start_code_server()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,12 +47,6 @@ def _require_browser() -> None:
         pytest.fail("browser test cannot run in CI: " + "; ".join(problems), pytrace=False)
     if problems:
         pytest.skip("; ".join(problems))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -93,7 +87,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     """`airbyte-ops dev` on free ports, with a temporary DAGSTER_HOME and data dir, stopped by Ctrl-C."""
     _require_browser()
     root = tmp_path
-    ui_port, emulator_port = _free_port(), _free_port()
+    ui_port, emulator_port = free_port(), free_port()
     env = {**os.environ, "DAGSTER_HOME": str(root / "dagster_home")}
     for variable in ("AIRBYTE_OPS_CONFIG", "AIRBYTE_URL", "AIRBYTE_OPS_DATA_DIR"):
         env.pop(variable, None)

@@ -39,14 +39,7 @@ def token_path() -> str:
 
 def resource_for(server: EmulatorServer, api: str, **overrides: Any) -> AirbyteResource:
     """A resource speaking ``api`` to ``server`` with the credentials its auth mode expects."""
-    settings = server.settings
-    credentials: dict[str, Any] = {}
-    if settings.auth == "basic":
-        credentials = {"username": settings.username, "password": settings.password}
-    elif settings.auth == "bearer":
-        credentials = {"token": settings.token}
-    elif settings.auth == "client_credentials":
-        credentials = {"client_id": settings.client_id, "client_secret": settings.client_secret}
+    credentials = server.settings.client_credentials()
     return AirbyteResource(url=server.url, api=api, **{**credentials, **FAST, **overrides})
 
 

@@ -163,12 +163,7 @@ class Scene:
         self.env.pop("PYTHONWARNINGS", None)
 
     def _connection(self, server: EmulatorServer, name: str, api: str = "config") -> str:
-        settings = server.settings
-        credentials: dict[str, Any] = {
-            "basic": {"username": "airbyte", "password": settings.password},
-            "client_credentials": {"client_id": settings.client_id, "client_secret": settings.client_secret},
-            "bearer": {"token": settings.token},
-        }[settings.auth]
+        credentials = server.settings.client_credentials()
         client = AirbyteResource(url=server.url, api=api, retry_backoff_s=0.01, **credentials).get_client()
         workspace = client.list_workspaces()[0].id
         return next(c.id for c in client.list_connections(workspace) if c.name == name)

@@ -14,14 +14,7 @@ FAST = {"retry_backoff_s": 0.01, "request_timeout_s": 5.0, "poll_interval_s": 0.
 
 
 def resource_for(server: EmulatorServer, api: str = "config", **overrides: Any) -> AirbyteResource:
-    settings = server.settings
-    credentials: dict[str, Any] = {}
-    if settings.auth == "basic":
-        credentials = {"username": settings.username, "password": settings.password}
-    elif settings.auth == "bearer":
-        credentials = {"token": settings.token}
-    elif settings.auth == "client_credentials":
-        credentials = {"client_id": settings.client_id, "client_secret": settings.client_secret}
+    credentials = server.settings.client_credentials()
     return AirbyteResource(url=server.url, api=api, **credentials, **{**FAST, **overrides})
 
 
