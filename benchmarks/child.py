@@ -151,8 +151,8 @@ def observe(args: dict[str, Any]) -> dict[str, Any]:
     """Tick the observation sensor: a first tick, a tick with nothing new, one after external syncs."""
     import importlib.util
 
-    if importlib.util.find_spec("dagster_airbyte_ops.observer") is None:
-        return {"built": False, "reason": "dagster_airbyte_ops.observer does not exist"}
+    if importlib.util.find_spec("dagster_airbyte_ops.sensors.observer") is None:
+        return {"built": False, "reason": "dagster_airbyte_ops.sensors.observer does not exist"}
     import dagster as dg
 
     from benchmarks.subjects import build

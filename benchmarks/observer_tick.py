@@ -1,6 +1,6 @@
 """Benchmark 4: the observation sensor's tick with 1,000 connections.
 
-Three kinds of tick of the sensor that records syncs Airbyte ran on its own (`dagster_airbyte_ops.observer`):
+Three kinds of tick of the observer sensor (`dagster_airbyte_ops.sensors.observer`):
 the first one (no cursor yet), ticks when nothing is new, and a tick after 10 syncs were started by
 Airbyte's own scheduler (the emulator's admin endpoint, outside the API and the request log). Calls are
 the Airbyte requests logged during each tick. dagster-airbyte has no sensor that observes syncs run

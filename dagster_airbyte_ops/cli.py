@@ -15,14 +15,14 @@ from pathlib import Path
 
 import requests
 
-from .catalog import AirbyteCatalog, fetch_catalog
+from .assets.catalog import AirbyteCatalog, fetch_catalog
 from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, load_config, resolve_instance_connections
 from .config.models import AirbyteInstance
 from .definitions import build_load_time_resource
 from .errors import AirbyteOpsError
-from .polling import AdaptivePolling
-from .resource import AirbyteResource
+from .resource.airbyte_resource import AirbyteResource
+from .resource.polling import AdaptivePolling
 
 EMULATOR_START_TIMEOUT_S = 30.0
 #: How long `dagster dev` gets to stop its webserver, daemon and code servers after Ctrl-C.
@@ -242,7 +242,7 @@ def _run_sync(args: argparse.Namespace) -> int:
 def _run_pools(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from .concurrency import pools_command
+    from .execution.pools import pools_command
 
     config = load_config(args.config)
     if not os.environ.get("DAGSTER_HOME"):
@@ -254,7 +254,7 @@ def _run_pools(args: argparse.Namespace) -> int:
 
 
 def _run_adopt_schedules(args: argparse.Namespace) -> int:
-    from .adopt import adopt_schedules
+    from .schedules.adopt import adopt_schedules
 
     config = load_config(args.config)
     workspaces = _workspaces(config)

@@ -26,7 +26,7 @@ from typing import Any, Self
 import dagster as dg
 from pydantic import BaseModel, ConfigDict
 
-from .catalog import DEFAULT_SNAPSHOT_DIR
+from .assets.catalog import DEFAULT_SNAPSHOT_DIR
 from .config import config_from_data
 from .definitions import DEFAULT_INSTANCE_KEY, build_definitions
 

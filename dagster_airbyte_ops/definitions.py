@@ -11,10 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import dagster as dg
 
-from .alerting import alert_definitions
-from .assets import DEFAULT_RESOURCE_KEY, build_connection_assets
-from .built import BuiltConnection, connection_slug
-from .catalog import (
+from .assets.built_connection import BuiltConnection, connection_slug
+from .assets.catalog import (
     AirbyteCatalog,
     AirbyteCatalogLoader,
     CatalogSnapshots,
@@ -22,20 +20,22 @@ from .catalog import (
     InstanceCatalogsLoader,
     fetch_catalog,
 )
-from .chain import chain_definitions
-from .checks import freshness_definitions
+from .assets.connection_assets import DEFAULT_RESOURCE_KEY, build_connection_assets
+from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
+from .checks.freshness import freshness_definitions
 from .client.models import Connection
-from .concurrency import concurrency_definitions, pool_for
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
 from .config.loader import config_error
 from .config.models import connection_label
-from .deferred import deferred_definitions
 from .errors import ConfigError
-from .executor import airbyte_sync_executor
-from .observer import observer_definitions
-from .resource import AirbyteResource
-from .schedules import ScheduledConnection, build_connection_job, build_schedules
-from .translator import AirbyteStreamProps, AirbyteTranslator, slugify
+from .execution.executor import airbyte_sync_executor
+from .execution.pools import concurrency_definitions, pool_for
+from .resource.airbyte_resource import AirbyteResource
+from .schedules.schedule_builder import ScheduledConnection, build_connection_job, build_schedules
+from .sensors.alert_sensors import alert_definitions
+from .sensors.deferred import deferred_definitions
+from .sensors.observer import observer_definitions
+from .sensors.upstream_sensors import chain_definitions
 
 DEFAULT_INSTANCE_KEY = "default"
 

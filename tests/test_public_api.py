@@ -9,7 +9,7 @@ from dagster_airbyte_ops import errors
 
 
 def test_all_matches_public_names():
-    public = {name for name in vars(dagster_airbyte_ops) if not name.startswith("_")}
+    public = {name for name in dir(dagster_airbyte_ops) if not name.startswith("_")}
     modules = {name for name in public if type(getattr(dagster_airbyte_ops, name)).__name__ == "module"}
     assert set(dagster_airbyte_ops.__all__) == public - modules
     assert sorted(dagster_airbyte_ops.__all__) == list(dagster_airbyte_ops.__all__)

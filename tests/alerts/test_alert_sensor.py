@@ -126,7 +126,8 @@ def test_a_failed_sync_posts_one_alert_with_airbyte_message_and_logs_it(
     assert "password authentication failed" in alert["text"]
     assert f"jobId={job['jobId']}" in alert["job_url"]
     assert any(
-        r.name == "dagster_airbyte_ops.alerts" and "password authentication failed" in r.getMessage()
+        r.name == "dagster_airbyte_ops.sensors.webhooks"
+        and "password authentication failed" in r.getMessage()
         for r in caplog.records
     )
 

@@ -12,8 +12,8 @@ from daemon.deployment import DaemonDeployment
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from dagster._serdes import serialize_value
 
-from dagster_airbyte_ops.alerts import WEBHOOK_ATTEMPTS
 from dagster_airbyte_ops.client import AirbyteClient
+from dagster_airbyte_ops.sensors.webhooks import WEBHOOK_ATTEMPTS
 
 JOB = "airbyte_sync_postgresql_minio_job"
 CONFIG = """\

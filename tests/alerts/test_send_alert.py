@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from dagster_airbyte_ops.alerts import WEBHOOK_ATTEMPTS, SyncAlert, send_alert
 from dagster_airbyte_ops.config import parse_config
+from dagster_airbyte_ops.sensors.webhooks import WEBHOOK_ATTEMPTS, SyncAlert, send_alert
 
 ALERT = SyncAlert(
     event="failed",

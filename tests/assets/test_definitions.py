@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster_airbyte_ops.assets.translator import AirbyteTranslator
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.errors import ConfigError
-from dagster_airbyte_ops.translator import AirbyteTranslator
 
 DEMO_CONFIG = """
 airbyte:

@@ -31,7 +31,7 @@ import os
 
 import dagster as dg
 from dagster_airbyte_ops import AirbyteTranslator, build_definitions, load_config
-from dagster_airbyte_ops.translator import slugify
+from dagster_airbyte_ops.assets.translator import slugify
 
 
 class PerConnection(AirbyteTranslator):  # generated connections all write raw/table_NNN

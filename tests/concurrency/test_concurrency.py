@@ -21,18 +21,18 @@ from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import execute_run
 
 from dagster_airbyte_ops import AirbyteTranslator
-from dagster_airbyte_ops.concurrency import (
+from dagster_airbyte_ops.assets.translator import slugify
+from dagster_airbyte_ops.config import parse_config
+from dagster_airbyte_ops.definitions import build_definitions
+from dagster_airbyte_ops.errors import ConfigError
+from dagster_airbyte_ops.execution.executor import airbyte_sync_executor
+from dagster_airbyte_ops.execution.pools import (
     DEFAULT_POOL,
     POOL_SENSOR_NAME,
     apply_pool_limits,
     pool_limits,
     pools_command,
 )
-from dagster_airbyte_ops.config import parse_config
-from dagster_airbyte_ops.definitions import build_definitions
-from dagster_airbyte_ops.errors import ConfigError
-from dagster_airbyte_ops.executor import airbyte_sync_executor
-from dagster_airbyte_ops.translator import slugify
 
 CONFIG = """
 airbyte:
@@ -249,7 +249,7 @@ def test_pools_cli_applies_to_the_dagster_home_instance(tmp_path, monkeypatch, c
 
 DEFS_FILE = """
 from dagster_airbyte_ops import AirbyteTranslator, build_definitions, load_config
-from dagster_airbyte_ops.translator import slugify
+from dagster_airbyte_ops.assets.translator import slugify
 
 
 class PerConnection(AirbyteTranslator):

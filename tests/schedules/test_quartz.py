@@ -12,7 +12,7 @@ import pytest
 from dagster._utils.schedules import cron_string_iterator
 
 from dagster_airbyte_ops.client.models import ConnectionSchedule
-from dagster_airbyte_ops.quartz import (
+from dagster_airbyte_ops.schedules.quartz import (
     UnconvertibleSchedule,
     airbyte_schedule_to_cron,
     basic_to_cron,

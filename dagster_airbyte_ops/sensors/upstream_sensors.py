@@ -49,11 +49,11 @@ from typing import Literal
 import dagster as dg
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
-from .built import BuiltConnection, connections_by_ref
-from .config import AirbyteOpsConfig, ConnectionEntry, DownstreamSpec
-from .config._text import close_matches
-from .config.loader import config_error, describe_cycle, find_cycle
-from .errors import AirbyteOpsError, ConfigError
+from ..assets.built_connection import BuiltConnection, connections_by_ref
+from ..config import AirbyteOpsConfig, ConnectionEntry, DownstreamSpec
+from ..config._text import close_matches
+from ..config.loader import config_error, describe_cycle, find_cycle
+from ..errors import AirbyteOpsError, ConfigError
 
 AfterMode = Literal["all", "any"]
 CURSOR_VERSION = 1

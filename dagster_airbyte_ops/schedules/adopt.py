@@ -17,7 +17,7 @@ the Airbyte schedules the code location refuses.
 
 Example:
     ```python
-    from dagster_airbyte_ops.adopt import apply_adoption, plan_adoption
+    from dagster_airbyte_ops.schedules.adopt import apply_adoption, plan_adoption
     from dagster_airbyte_ops.config import load_config
     from dagster_airbyte_ops.definitions import build_load_time_resource
 
@@ -35,18 +35,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .client import AirbyteClient
-from .client.models import Connection, ConnectionSchedule
-from .config import (
+from ..assets.translator import slugify
+from ..client import AirbyteClient
+from ..client.models import Connection, ConnectionSchedule
+from ..config import (
     AirbyteOpsConfig,
     ConnectionEntry,
     describe_cron,
     resolve_connections,
     resolve_instance_connections,
 )
-from .errors import AirbyteOpsError
-from .schedules import ScheduledConnection, build_schedules
-from .translator import slugify
+from ..errors import AirbyteOpsError
+from .schedule_builder import ScheduledConnection, build_schedules
 
 Action = Literal["adopt", "nothing", "error"]
 ACTION_WORDS: dict[Action, str] = {

@@ -17,13 +17,13 @@ from typing import Any
 
 import dagster as dg
 
-from .alerts import AlertEventName, AlertOrigin, SyncAlert, send_alert
-from .assets import stream_materialization_metadata
-from .built import BuiltConnection
-from .client.models import Connection, Job, JobStatus
-from .config import Webhook
-from .resource import AirbyteResource
-from .sync_result import SyncResult
+from ..assets.built_connection import BuiltConnection
+from ..assets.connection_assets import stream_materialization_metadata
+from ..client.models import Connection, Job, JobStatus
+from ..config import Webhook
+from ..resource.airbyte_resource import AirbyteResource
+from ..resource.sync_result import SyncResult
+from .webhooks import AlertEventName, AlertOrigin, SyncAlert, send_alert
 
 #: Each listing re-reads this much before the watermark: jobs whose update landed late, or whose
 #: clock (Airbyte's) runs behind Dagster's, are still seen. Ids already handled are remembered for it.

@@ -30,11 +30,13 @@ from typing import Any
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
-from .assets import DEFAULT_RESOURCE_KEY
-from .built import BuiltConnection
-from .client.models import Job, JobStatus
-from .config import AirbyteOpsConfig, Webhook
-from .job_events import (
+from ..assets.built_connection import BuiltConnection
+from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
+from ..assets.run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
+from ..client.models import Job, JobStatus
+from ..config import AirbyteOpsConfig, Webhook
+from ..resource.airbyte_resource import AirbyteResource
+from .job_recording import (
     JOB_LIST_OVERLAP_S,
     WatchedConnection,
     alert,
@@ -47,8 +49,6 @@ from .job_events import (
     utc,
     workspace_of,
 )
-from .resource import AirbyteResource
-from .run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
 
 DEFERRED_SENSOR_NAME = "airbyte_deferred_jobs"
 DEFAULT_DEFERRED_INTERVAL_S = 30

@@ -44,11 +44,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from dagster._check import CheckError
 
-from .client.models import Connection
-from .config import AirbyteOpsConfig, ConnectionEntry, ScheduleSpec, SkipRule, describe_cron
-from .config.loader import config_error
+from ..assets.translator import slugify
+from ..client.models import Connection
+from ..config import AirbyteOpsConfig, ConnectionEntry, ScheduleSpec, SkipRule, describe_cron
+from ..config.loader import config_error
 from .quartz import UnconvertibleSchedule, airbyte_schedule_to_cron
-from .translator import slugify
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ the daemon, `airbyte-ops pools --apply` does the same once.
 Example:
     ```python
     import dagster as dg
-    from dagster_airbyte_ops.concurrency import apply_pool_limits
+    from dagster_airbyte_ops.execution.pools import apply_pool_limits
     from dagster_airbyte_ops.config import parse_config
 
     config = parse_config("max_concurrent_syncs: 4\\nconnections: [{match: '*'}]")
@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from .built import BuiltConnection
-from .config import AirbyteOpsConfig, ConnectionEntry
-from .config.loader import config_error
-from .translator import slugify
+from ..assets.built_connection import BuiltConnection
+from ..assets.translator import slugify
+from ..config import AirbyteOpsConfig, ConnectionEntry
+from ..config.loader import config_error
 
 DEFAULT_POOL = "airbyte"
 POOL_SENSOR_NAME = "airbyte_pool_limits_sensor"

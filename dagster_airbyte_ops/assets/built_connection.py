@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from .client.models import Connection
-from .config import ConnectionEntry
-from .config.models import connection_label
+from ..client.models import Connection
+from ..config import ConnectionEntry
+from ..config.models import connection_label
 from .translator import slugify
 
 

@@ -12,7 +12,7 @@ Nothing here knows about `airbyte_ops.yaml`: `schedules.py` turns `Unconvertible
 
 Example:
     ```python
-    from dagster_airbyte_ops.quartz import quartz_to_cron
+    from dagster_airbyte_ops.schedules.quartz import quartz_to_cron
 
     assert quartz_to_cron("0 30 2 ? * MON-FRI") == "30 2 * * MON-FRI"  # 02:30 on weekdays
     ```
@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .client.models import ConnectionSchedule
-from .config import cron_problem
+from ..client.models import ConnectionSchedule
+from ..config import cron_problem
 
 # Quartz day-of-week numbers (1 = Sunday … 7 = Saturday) → Unix cron (0 = Sunday … 6 = Saturday).
 _QUARTZ_DOW_OFFSET = 1
@@ -54,7 +54,7 @@ def quartz_to_cron(expression: str) -> str:
 
     Example:
         ```python
-        from dagster_airbyte_ops.quartz import quartz_to_cron
+        from dagster_airbyte_ops.schedules.quartz import quartz_to_cron
 
         assert quartz_to_cron("0 0 2 * * ?") == "0 2 * * *"  # every day at 02:00
         ```

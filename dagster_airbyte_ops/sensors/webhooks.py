@@ -11,7 +11,7 @@ debug logging does not leak it either.
 
 Example:
     ```python
-    from dagster_airbyte_ops.alerts import SyncAlert, send_alert
+    from dagster_airbyte_ops.sensors.webhooks import SyncAlert, send_alert
     from dagster_airbyte_ops.config import load_config
 
     alert = SyncAlert(event="failed", connection_name="PostgreSQL → MinIO", connection_id="...",
@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .config import Webhook
-from .errors import ConfigError
+from ..config import Webhook
+from ..errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ running. Syncs Dagster did not run (observed, deferred) are alerted by their own
 Example (without airbyte_ops.yaml's connections):
     ```python
     import dagster as dg
-    from dagster_airbyte_ops.alerting import build_alert_sensors
+    from dagster_airbyte_ops.sensors.alert_sensors import build_alert_sensors
     from dagster_airbyte_ops.config import load_config
 
     pg = "4a501211-a0e4-535d-8b0b-a4322ba47b01"  # the connection's id
@@ -38,9 +38,9 @@ from typing import Any
 import dagster as dg
 from dagster._core.events import DagsterEvent, DagsterEventType
 
-from .alerts import AlertEventName, SyncAlert, describe_webhook, redact, send_alert
-from .built import BuiltConnection
-from .config import AirbyteOpsConfig, Webhook
+from ..assets.built_connection import BuiltConnection
+from ..config import AirbyteOpsConfig, Webhook
+from .webhooks import AlertEventName, SyncAlert, describe_webhook, redact, send_alert
 
 logger = logging.getLogger(__name__)
 

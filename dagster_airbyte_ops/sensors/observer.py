@@ -18,7 +18,7 @@ remembers the jobs that ended before it, so enabling the observer does not repla
 Example:
     ```python
     import dagster as dg
-    from dagster_airbyte_ops.observer import build_observer_sensor
+    from dagster_airbyte_ops.sensors.observer import build_observer_sensor
 
     from dagster_airbyte_ops import AirbyteResource, WatchedConnection, fetch_catalog
 
@@ -43,11 +43,13 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from .assets import DEFAULT_RESOURCE_KEY
-from .built import BuiltConnection
-from .client.models import JobStatus
-from .config import AirbyteOpsConfig, Webhook
-from .job_events import (
+from ..assets.built_connection import BuiltConnection
+from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
+from ..assets.run_tags import jobs_started_by_dagster
+from ..client.models import JobStatus
+from ..config import AirbyteOpsConfig, Webhook
+from ..resource.airbyte_resource import AirbyteResource
+from .job_recording import (
     JOB_LIST_OVERLAP_S,
     WatchedConnection,
     alert,
@@ -59,8 +61,6 @@ from .job_events import (
     sensor_name_for,
     workspace_of,
 )
-from .resource import AirbyteResource
-from .run_tags import jobs_started_by_dagster
 
 OBSERVER_SENSOR_NAME = "airbyte_observer"
 DEFAULT_OBSERVER_INTERVAL_S = 60

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from .client.models import Connection, Destination, Stream
+from ..client.models import Connection, Destination, Stream
 
 SOURCE_NAMESPACE_TOKEN = "${SOURCE_NAMESPACE}"
 _NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")

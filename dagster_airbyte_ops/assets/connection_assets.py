@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import dagster as dg
 
-from .client.models import Connection
-from .errors import AirbyteApiError
-from .resource import AirbyteResource
+from ..client.models import Connection
+from ..errors import AirbyteApiError
+from ..resource.airbyte_resource import AirbyteResource
+from ..resource.sync_result import SyncResult
 from .run_tags import tag_run
-from .sync_result import SyncResult
 from .translator import slugify
 
 DEFAULT_RESOURCE_KEY = "airbyte"

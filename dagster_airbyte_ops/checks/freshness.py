@@ -36,8 +36,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from .built import BuiltConnection
-from .config import AirbyteOpsConfig
+from ..assets.built_connection import BuiltConnection
+from ..config import AirbyteOpsConfig
 
 FRESHNESS_SENSOR_NAME = "airbyte_freshness_checks_sensor"
 #: How often the sensor looks for due checks; Dagster only starts runs for checks that are due.

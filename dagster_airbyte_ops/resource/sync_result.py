@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .client.models import Job, JobStatus, StreamStats
+from ..client.models import Job, JobStatus, StreamStats
 
 
 @dataclass(frozen=True)

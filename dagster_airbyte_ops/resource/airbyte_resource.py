@@ -21,9 +21,9 @@ from dagster._utils.cached_method import cached_method
 from dagster_shared.utils.cached_method import get_cached_method_cache
 from pydantic import Field
 
-from .client import AirbyteClient
-from .client.models import Job, JobStatus
-from .errors import (
+from ..client import AirbyteClient
+from ..client.models import Job, JobStatus
+from ..errors import (
     AirbyteApiError,
     AirbyteOpsError,
     ConfigError,
@@ -31,7 +31,7 @@ from .errors import (
     SyncFailedError,
     SyncTimeoutError,
 )
-from .executor import sleep_unless_interrupted
+from .interrupts import sleep_unless_interrupted
 from .polling import AdaptivePolling
 from .sync_result import SyncResult
 

@@ -21,7 +21,6 @@ import os
 import queue
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +48,8 @@ from dagster._core.execution.tags import get_tag_concurrency_limits_config
 from dagster._core.executor.base import Executor
 from dagster._utils.error import serializable_error_info_from_exc_info
 
+from ..resource.interrupts import mark_step_thread
+
 DEFAULT_MAX_CONCURRENT_STEPS = 64
 #: How long the orchestrating thread waits for a step event before looking for steps to start.
 _EVENT_WAIT_S = 0.1
@@ -72,28 +73,10 @@ class _Running:
     events: list[DagsterEvent] = field(default_factory=list)
 
 
-_step_thread = threading.local()
-
-
-def sleep_unless_interrupted(seconds: float) -> None:
-    """`time.sleep`, except that a step thread of an interrupted run wakes up and raises.
-
-    Signals reach only a process's main thread, so a terminated run cannot interrupt its step
-    threads the way it interrupts a step process. Waiting code (the sync's polling loop) sleeps
-    here instead; in a step thread the executor sets the thread's event on termination, and the
-    sync then cancels its Airbyte job as it would on a signal. Outside step threads: a plain sleep.
-    """
-    event: threading.Event | None = getattr(_step_thread, "interrupted", None)
-    if event is None:
-        time.sleep(seconds)
-    elif event.wait(seconds):
-        raise DagsterExecutionInterruptedError("The run was terminated while this step was waiting.")
-
-
 def _run_step(
     step_key: str, context: StepExecutionContext, events: queue.Queue[Any], interrupted: threading.Event
 ) -> None:
-    _step_thread.interrupted = interrupted
+    mark_step_thread(interrupted)
     try:
         for event in dagster_event_sequence_for_step(context):
             events.put((step_key, event))

@@ -21,9 +21,9 @@ import dagster as dg
 from dagster._core.definitions.definitions_load_context import StateBackedDefinitionsLoader
 from pydantic import BaseModel, ConfigDict
 
-from .client import AirbyteClient
-from .client.models import Connection, Destination
-from .errors import AirbyteApiError, ConfigError
+from ..client import AirbyteClient
+from ..client.models import Connection, Destination
+from ..errors import AirbyteApiError, ConfigError
 
 log = logging.getLogger("dagster_airbyte_ops")
 
