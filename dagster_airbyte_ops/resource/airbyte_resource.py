@@ -7,6 +7,7 @@ fields meant to be set with `dg.EnvVar(...)`, so Dagster shows the variable's na
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -27,13 +28,14 @@ from ..errors import (
     AirbyteApiError,
     AirbyteOpsError,
     ConfigError,
-    SyncConflictError,
     SyncFailedError,
     SyncTimeoutError,
 )
 from .interrupts import sleep_unless_interrupted
+from .job_identity import ExpectedJob, read_checked
 from .polling import AdaptivePolling
 from .sync_result import SyncResult
+from .trigger import RunningSyncPolicy, trigger_or_attach
 
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 5
@@ -43,7 +45,6 @@ DEFAULT_SYNC_TIMEOUT_S = 24 * 3600.0
 AIRBYTE_CLOUD_UI_URL = "https://cloud.airbyte.com"
 AIRBYTE_CLOUD_API_HOST = "api.airbyte.com"
 
-RunningSyncPolicy = Literal["attach", "fail", "skip"]
 #: Called with (job, attached) as soon as a sync's job is known, before waiting for it.
 OnJob = Callable[[Job, bool], None]
 
@@ -269,7 +270,9 @@ class AirbyteResource(dg.ConfigurableResource):
 
         `on_job(job, attached)` is called as soon as the job is known (the assets tag their run with it).
         """
-        job, attached = self._trigger_or_attach(connection_id, policy="attach")
+        job, attached, _expected = trigger_or_attach(
+            self.get_client(), connection_id, policy="attach", log=self._log
+        )
         if on_job is not None:
             on_job(job, attached)
         return job.id
@@ -286,13 +289,15 @@ class AirbyteResource(dg.ConfigurableResource):
         Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (cancelled after the
         timeout), SyncConflictError (a job was running and `on_running_sync='fail'`).
         """
-        job, attached = self._trigger_or_attach(connection_id, policy=self.on_running_sync)
+        job, attached, expected = trigger_or_attach(
+            self.get_client(), connection_id, policy=self.on_running_sync, log=self._log
+        )
         if attached and self.on_running_sync == "skip":
             self._log.info("Connection %s already has job %s running; skipping.", connection_id, job.id)
             return SyncResult.skipped_for(connection_id, job)
         if on_job is not None:
             on_job(job, attached)
-        return self.wait(job.id, connection_id=connection_id, timeout_s=timeout_s, attached=attached)
+        return self._wait(expected, timeout_s=timeout_s, attached=attached)
 
     def wait(
         self,
@@ -301,15 +306,31 @@ class AirbyteResource(dg.ConfigurableResource):
         connection_id: str | None = None,
         timeout_s: float | None = None,
         attached: bool = False,
+        created_at: dt.datetime | None = None,
     ) -> SyncResult:
-        """Poll the job until it ends; cancel it if the Dagster run is terminated or it times out."""
+        """Poll the job until it ends; cancel it if the Dagster run is terminated or it times out.
+
+        Every read must answer about this job (`job_identity.py`): of `connection_id` and created at
+        `created_at` when given, else as first read; an answer about another job fails the wait.
+        """
+        expected = ExpectedJob(job_id, connection_id, created_at=created_at)
+        return self._wait(expected, timeout_s=timeout_s, attached=attached)
+
+    def _wait(self, expected: ExpectedJob, *, timeout_s: float | None, attached: bool) -> SyncResult:
+        job_id = expected.job_id
+        connection_id = expected.connection_id
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
         polling = AdaptivePolling(max_interval_s=self.poll_interval_s)
         started = time.monotonic()
         last_status: JobStatus | None = None
         try:
             while True:
-                job = self._get_job_or_explain(job_id)
+                job, expected = read_checked(
+                    lambda: self._get_job_or_explain(job_id),
+                    expected,
+                    log=self._log,
+                    sleep=sleep_unless_interrupted,
+                )
                 if job.status != last_status:
                     self._log.info(
                         "Airbyte job %s of connection %s: %s", job.id, job.connection_id, job.status.value
@@ -345,41 +366,6 @@ class AirbyteResource(dg.ConfigurableResource):
         return self.get_client().cancel_job(job_id)
 
     # ---- internals ----------------------------------------------------------------------------
-
-    def _trigger_or_attach(self, connection_id: str, *, policy: RunningSyncPolicy) -> tuple[Job, bool]:
-        client = self.get_client()
-        try:
-            return client.trigger_sync(connection_id), False
-        except SyncConflictError:
-            running = client.find_running_job(connection_id)
-            if running is None:
-                # The running job ended between Airbyte's 409 and our look-up: the way is free now.
-                return client.trigger_sync(connection_id), False
-            if policy == "fail":
-                raise SyncConflictError(
-                    f"Connection {connection_id} already has Airbyte job {running.id} running and "
-                    "on_running_sync='fail'; set on_running_sync='attach' to wait for it instead.",
-                    connection_id=connection_id,
-                    status=409,
-                ) from None
-            self._log.info(
-                "Connection %s already syncing (job %s); attaching to it.", connection_id, running.id
-            )
-            return running, True
-        except AirbyteApiError as error:
-            if error.status is not None and error.status < 500:
-                raise
-            # The trigger may have reached Airbyte although its answer did not reach us.
-            running = client.find_running_job(connection_id)
-            if running is None:
-                raise
-            self._log.warning(
-                "Trigger of connection %s failed (%s) but job %s is running; attaching to it.",
-                connection_id,
-                error,
-                running.id,
-            )
-            return running, True
 
     def _get_job_or_explain(self, job_id: int) -> Job:
         try:
