@@ -38,7 +38,7 @@ if _TYPE_CHECKING:
     from .sensors.deferred import build_deferred_sensor
     from .sensors.job_recording import WatchedConnection
     from .sensors.observer import build_observer_sensor
-    from .sensors.upstream_sensors import Upstream, build_after_sensor
+    from .sensors.upstream import Upstream, build_after_sensor
     from .sensors.webhooks import SyncAlert, send_alert
 
 #: Public name -> the module (relative to this package) that defines it.
@@ -58,12 +58,12 @@ _EXPORTS: dict[str, str] = {
     "SyncFailedError": ".errors",
     "SyncResult": ".resource.sync_result",
     "SyncTimeoutError": ".errors",
-    "Upstream": ".sensors.upstream_sensors",
+    "Upstream": ".sensors.upstream",
     "WatchedConnection": ".sensors.job_recording",
     "airbyte_sync_executor": ".execution.executor",
     "apply_adoption": ".schedules.adopt",
     "apply_pool_limits": ".execution.pools",
-    "build_after_sensor": ".sensors.upstream_sensors",
+    "build_after_sensor": ".sensors.upstream",
     "build_alert_sensors": ".sensors.alert_sensors",
     "build_connection_assets": ".assets.connection_assets",
     "build_deferred_sensor": ".sensors.deferred",

@@ -18,7 +18,7 @@ import requests
 from .assets.catalog import AirbyteCatalog, fetch_catalog
 from .client.models import Connection
 from .config import AirbyteOpsConfig, ConnectionEntry, load_config, resolve_instance_connections
-from .config.models import AirbyteInstance
+from .config.instances import AirbyteInstance
 from .definitions import build_load_time_resource
 from .errors import AirbyteOpsError
 from .resource.airbyte_resource import AirbyteResource

@@ -25,17 +25,17 @@ from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
 from .checks.freshness import freshness_definitions
 from .client.models import Connection
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
+from .config.connections import connection_label
 from .config.loader import config_error
-from .config.models import connection_label
 from .errors import ConfigError
 from .execution.executor import airbyte_sync_executor
 from .execution.pools import concurrency_definitions, pool_for
 from .resource.airbyte_resource import AirbyteResource
 from .schedules.schedule_builder import ScheduledConnection, build_connection_job, build_schedules
+from .sensors.after import chain_definitions
 from .sensors.alert_sensors import alert_definitions
 from .sensors.deferred import deferred_definitions
 from .sensors.observer import observer_definitions
-from .sensors.upstream_sensors import chain_definitions
 
 DEFAULT_INSTANCE_KEY = "default"
 

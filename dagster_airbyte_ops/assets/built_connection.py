@@ -14,7 +14,7 @@ import dagster as dg
 
 from ..client.models import Connection
 from ..config import ConnectionEntry
-from ..config.models import connection_label
+from ..config.connections import connection_label
 from .translator import slugify
 
 

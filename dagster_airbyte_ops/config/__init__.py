@@ -6,7 +6,9 @@ Modules, one question each:
     envrefs.py    `{env: NAME, default: ...}`: resolved at load, or kept as `EnvRef` for secrets
     values.py     field types that validate one value (URL, time zone, duration, cron, names, tags)
     cron.py       cron validity (Dagster's rule, with the reason in words) and `describe_cron`
-    models.py     the pydantic models, one per section of the file
+    instances.py  `airbyte:` and `instances:`: where each Airbyte is and how to reach it
+    connections.py  `connections:` entries, and how `after:`/`when:` items name a connection
+    models.py     `AirbyteOpsConfig` (the file) and `defaults:`, `downstream:`, `alerts:`, `observer:`
     schedule.py   `schedule:` of a connection: cron, time zone, skip rules
     _render.py    pydantic errors → `field.path: problem; fix`
     loader.py     `load_config`, `parse_config`, checks across entries
@@ -23,8 +25,19 @@ Example:
     ```
 """
 
+from .connections import ConnectionEntry, Freshness
 from .cron import cron_problem, describe_cron
 from .envrefs import EnvRef
+from .instances import (
+    AirbyteInstance,
+    AirbyteSettings,
+    AuthSettings,
+    BasicAuth,
+    BearerAuth,
+    ClientCredentialsAuth,
+    InstanceSettings,
+    NoAuth,
+)
 from .loader import (
     CONFIG_ENV_VAR,
     DEFAULT_CONFIG_FILENAME,
@@ -33,23 +46,7 @@ from .loader import (
     load_config,
     parse_config,
 )
-from .models import (
-    AirbyteInstance,
-    AirbyteOpsConfig,
-    AirbyteSettings,
-    Alerts,
-    AuthSettings,
-    BasicAuth,
-    BearerAuth,
-    ClientCredentialsAuth,
-    ConnectionEntry,
-    Defaults,
-    DownstreamSpec,
-    Freshness,
-    InstanceSettings,
-    NoAuth,
-    Webhook,
-)
+from .models import AirbyteOpsConfig, Alerts, Defaults, DownstreamSpec, Webhook
 from .schedule import ScheduleSpec, SkipRule
 from .selection import CatalogConnection, resolve_connections, resolve_instance_connections
 from .values import parse_duration

@@ -19,7 +19,8 @@ from ..errors import ConfigError
 from ._render import render_validation_error
 from ._text import close_matches, show
 from ._yaml import load_yaml
-from .models import AirbyteOpsConfig, connection_label, resolve_connection_ref
+from .connections import connection_label, resolve_connection_ref
+from .models import AirbyteOpsConfig
 
 CONFIG_ENV_VAR = "AIRBYTE_OPS_CONFIG"
 DEFAULT_CONFIG_FILENAME = "airbyte_ops.yaml"

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ._text import close_matches
+from .connections import ConnectionEntry, connection_label, resolve_connection_ref
 from .loader import config_error, describe_cycle, find_cycle
-from .models import AirbyteOpsConfig, ConnectionEntry, connection_label, resolve_connection_ref
+from .models import AirbyteOpsConfig
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 10

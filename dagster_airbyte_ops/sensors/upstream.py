@@ -1,4 +1,4 @@
-"""Sensors that start work when upstream assets have landed: `after:` and `downstream:`.
+"""The upstream-sensor engine: launch work when upstream assets have landed (`after:`, `downstream:`).
 
 Both features ask one question each tick: "has every upstream (or any, for `after_mode: any`) been
 materialized since we last launched?". One sensor engine answers it for both:
@@ -21,9 +21,10 @@ materialized since we last launched?". One sensor engine answers it for both:
   same reason, updates the target has materialized after (same run, its own schedule) are consumed
   without a launch.
 
-`after:` sensors launch the connection's job (`airbyte_sync_<slug>_job`); `downstream:` sensors
-launch an asset selection of the user's assets, resolved against the code location's assets on each
-tick so that a key or group that does not exist fails the tick with a message naming the field.
+`after:` sensors (after.py) launch the connection's job (`airbyte_sync_<slug>_job`); `downstream:`
+sensors (downstream.py) launch an asset selection of the user's assets, resolved against the code
+location's assets on each tick (upstream_target.py) so that a key or group that does not exist fails
+the tick with a message naming the field.
 
 Example:
     ```python
@@ -42,25 +43,22 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
-from ..assets.built_connection import BuiltConnection, connections_by_ref
-from ..config import AirbyteOpsConfig, ConnectionEntry, DownstreamSpec
-from ..config._text import close_matches
-from ..config.loader import config_error, describe_cycle, find_cycle
-from ..errors import AirbyteOpsError, ConfigError
+from ..assets.built_connection import BuiltConnection
+from ..errors import AirbyteOpsError
+from .upstream_target import SensorTarget
 
 AfterMode = Literal["all", "any"]
 CURSOR_VERSION = 1
-MAX_LISTED_KEYS = 5
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """A connection name in curly quotes, as skip messages and descriptions show it."""
     return f"\u201c{name}\u201d"
 
 
@@ -93,7 +91,7 @@ class Upstream:
     @classmethod
     def connection(cls, built: BuiltConnection) -> Upstream:
         """A connection's streams, labelled by the connection's name in quotes."""
-        return cls(label=_quoted(built.label), asset_keys=tuple(built.asset_keys), parts="streams")
+        return cls(label=quoted(built.label), asset_keys=tuple(built.asset_keys), parts="streams")
 
 
 @dataclass(frozen=True)
@@ -129,94 +127,6 @@ class ChainCursor:
         )
 
 
-@dataclass(frozen=True)
-class _Target:
-    """What a sensor launches: a job (for `after:`) or an asset selection (for `downstream:`)."""
-
-    job: dg.UnresolvedAssetJobDefinition | dg.JobDefinition | None
-    selection: dg.AssetSelection | None
-    where: str  # how errors about the target name it, e.g. "airbyte_ops.yaml: downstream[0].assets"
-
-    def keys(self, context: dg.SensorEvaluationContext, guard: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
-        """The target's asset keys in this code location; a clear ConfigError if they cannot be run."""
-        repo = context.repository_def
-        if repo is None:
-            raise AirbyteOpsError(
-                f"{self.where}: the sensor needs the code location's assets to resolve its target; "
-                "evaluate it with build_sensor_context(definitions=defs, ...)"
-            )
-        graph = repo.asset_graph
-        if self.job is not None:
-            selection = getattr(self.job, "selection", None)
-            if selection is None:  # a resolved JobDefinition
-                return set(self.job.asset_layer.executable_asset_keys)  # type: ignore[union-attr]
-            return set(selection.resolve(graph, allow_missing=True))
-        assert self.selection is not None
-        problems = _unknown_names(self.selection, graph)
-        if problems:
-            raise ConfigError(f"{self.where}: " + f"\n{self.where}: ".join(problems))
-        keys = self.selection.resolve(graph, allow_missing=True)
-        runnable = {k for k in keys if graph.get(k).is_executable}
-        if not runnable:
-            raise ConfigError(
-                f"{self.where}: selects no asset that Dagster can run in this code location; define the "
-                "assets in the Definitions you merge with build_definitions(...), or fix the selection "
-                '(the UI\'s asset filter shows what a selection like "group:analytics" matches)'
-            )
-        looping = sorted(k.to_user_string() for k in runnable & set(guard))
-        if looping:
-            shown = ", ".join(f'"{k}"' for k in looping[:MAX_LISTED_KEYS])
-            raise ConfigError(
-                f"{self.where}: selects {shown}, which the sensor also waits for, so each run would "
-                "trigger the next; narrow the selection to the assets downstream of the syncs"
-            )
-        return runnable
-
-
-def _named_in(selection: dg.AssetSelection) -> tuple[list[dg.AssetKey], list[str]]:
-    """The asset keys and groups a selection spells out by name, anywhere in its expression."""
-    keys: list[dg.AssetKey] = []
-    groups: list[str] = []
-    pending = [selection]
-    while pending:
-        node = pending.pop()
-        keys.extend(getattr(node, "selected_keys", None) or ())
-        groups.extend(getattr(node, "selected_groups", None) or ())
-        wildcard = getattr(node, "selected_key_wildcard", None)
-        if wildcard and "*" not in wildcard:
-            keys.append(dg.AssetKey(wildcard.split("/")))
-        pending.extend(getattr(node, "operands", None) or ())
-        child = getattr(node, "child", None)
-        if isinstance(child, dg.AssetSelection):
-            pending.append(child)
-    return list(dict.fromkeys(keys)), list(dict.fromkeys(groups))
-
-
-def _unknown_names(selection: dg.AssetSelection, graph: BaseAssetGraph) -> list[str]:
-    """One problem per key or group the selection names that the code location does not have."""
-    keys, groups = _named_in(selection)
-    known_keys = graph.get_all_asset_keys()
-    known_groups = {graph.get(k).group_name for k in known_keys}
-    problems = []
-    key_pool = [k.to_user_string() for k in known_keys]
-    for key in keys:
-        if key not in known_keys:
-            text = key.to_user_string()
-            problems.append(f'"{text}" is not an asset of this code location; {_fix(text, key_pool)}')
-    for group in groups:
-        if group not in known_groups:
-            pool = sorted(g for g in known_groups if g)
-            problems.append(f'no asset of this code location is in group "{group}"; {_fix(group, pool)}')
-    return problems
-
-
-def _fix(word: str, pool: Sequence[str]) -> str:
-    near = close_matches(word, pool, n=1)
-    if near:
-        return f'did you mean "{near[0]}"?'
-    return "define it in the Definitions you merge with build_definitions(...), or fix the name"
-
-
 def _join(items: Sequence[str], last: str) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -229,7 +139,7 @@ def _evaluate(
     name: str,
     upstreams: Sequence[Upstream],
     mode: AfterMode,
-    target: _Target,
+    target: SensorTarget,
     request: Callable[[str, set[dg.AssetKey] | None], dg.RunRequest],
 ) -> dg.SensorResult:
     """One tick of the shared engine: read the latest storage ids, decide, consume, launch or skip."""
@@ -335,7 +245,8 @@ def _waiting(
     return "waiting for " + _join([f"{label} ({state(label)})" for label in labels], "and")
 
 
-def _describe(target_text: str, upstreams: Sequence[Upstream], mode: AfterMode) -> str:
+def describe_upstreams(target_text: str, upstreams: Sequence[Upstream], mode: AfterMode) -> str:
+    """The sensor description: what it launches, and when."""
     parts = [
         f"{u.label} (any of its {len(u.asset_keys)} {u.parts})" if len(u.asset_keys) > 1 else u.label
         for u in upstreams
@@ -393,7 +304,7 @@ def build_after_sensor(
         raise ValueError(f"build_after_sensor({name!r}): upstream labels must be unique, got {labels}")
     if mode not in ("all", "any"):
         raise ValueError(f"build_after_sensor({name!r}): mode must be 'all' or 'any', got {mode!r}")
-    target = _Target(
+    target = SensorTarget(
         job=job,
         selection=asset_selection,
         where=target_where or f"sensor {name}: target",
@@ -416,79 +327,16 @@ def build_after_sensor(
         evaluation_fn=evaluate,
         job=job,
         asset_selection=asset_selection,
-        description=description or _describe(target_text, upstreams, mode),
+        description=description or describe_upstreams(target_text, upstreams, mode),
         default_status=default_status,
         **kwargs,  # type: ignore[arg-type]
     )
 
 
-# ---- from airbyte_ops.yaml ----------------------------------------------------------------------
-
-
-def after_sensor_name(built: BuiltConnection) -> str:
-    """`<slug>_after_sensor`: the sensor that runs `built` after its `after:` upstreams."""
-    return f"{built.slug}_after_sensor"
-
-
-def chain_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
-    """The `after:` and `downstream:` sensors of `config` (a fragment of `build_definitions`).
-
-    Raises:
-        ConfigError: an `after:` cycle or self-reference through stream asset keys, an upstream
-            connection with no selected streams, or two sensors with one name.
-    """
-    by_name = connections_by_ref(built)  # plain names, and `instance:name` with instances:
-    owner_of_key = {key: item for item in built for key in item.asset_keys}
-    problems: list[str] = []
-    sensors: list[dg.SensorDefinition] = []
-    where_by_sensor: dict[str, str] = {}
-
-    def add(sensor: dg.SensorDefinition, where: str) -> None:
-        earlier = where_by_sensor.get(sensor.name)
-        if earlier is not None:
-            problems.append(
-                f'{where}: sensor name "{sensor.name}" is already used by {earlier}; '
-                "rename the downstream item (or one of the connections in Airbyte)"
-            )
-            return
-        where_by_sensor[sensor.name] = where
-        sensors.append(sensor)
-
-    for item in built:
-        entry = item.entry
-        if not entry.after:
-            continue
-        upstreams = _after_upstreams(entry, by_name, problems)
-        if upstreams is None:
-            continue
-        description = _describe(
-            f"the sync of {_quoted(item.connection.name)} (job {item.job.name})", upstreams, entry.after_mode
-        )
-        sensor = build_after_sensor(
-            name=after_sensor_name(item),
-            upstreams=upstreams,
-            job=item.job,
-            mode=entry.after_mode,
-            description=description,
-            target_where=f"{config.source_name}: {entry.path}",
-        )
-        add(sensor, f"{entry.path} ({_quoted(item.connection.name)})")
-
-    problems.extend(_key_cycles(built, owner_of_key))
-
-    for index, spec in enumerate(config.downstream):
-        downstream = _downstream_sensor(config.source_name, index, spec, by_name, problems)
-        if downstream is not None:
-            add(downstream, f"downstream[{index}]")
-
-    if problems:
-        raise config_error(config.source_name, list(dict.fromkeys(problems)))
-    return dg.Definitions(sensors=sensors)
-
-
-def _connection_upstream(
+def connection_upstream(
     name: str, where: str, by_name: Mapping[str, BuiltConnection], problems: list[str]
 ) -> Upstream | None:
+    """The upstream for connection `name` (an `after:` or `when:` item), or None with a problem added."""
     upstream = by_name.get(name)
     if upstream is None:
         # resolve_connections reports names that are not selected; here a selected connection
@@ -499,78 +347,3 @@ def _connection_upstream(
         )
         return None
     return Upstream.connection(upstream)
-
-
-def _after_upstreams(
-    entry: ConnectionEntry, by_name: Mapping[str, BuiltConnection], problems: list[str]
-) -> list[Upstream] | None:
-    where = f"{entry.path}.after"
-    upstreams: list[Upstream] = []
-    ok = True
-    for ref in entry.after:
-        if "/" in ref:
-            upstreams.append(Upstream.asset(dg.AssetKey(ref.split("/"))))
-            continue
-        found = _connection_upstream(ref, where, by_name, problems)
-        ok = ok and found is not None
-        if found is not None:
-            upstreams.append(found)
-    return upstreams if ok else None
-
-
-def _key_cycles(
-    built: Sequence[BuiltConnection], owner_of_key: Mapping[dg.AssetKey, BuiltConnection]
-) -> list[str]:
-    """`after:` loops that go through stream asset keys (names alone were checked at load)."""
-    graph: dict[str, list[str]] = {}
-    where: dict[str, str] = {}
-    by_ref = connections_by_ref(built)
-    for item in built:
-        name = item.label
-        where[name] = f"{item.entry.path}.after"
-        edges = graph.setdefault(name, [])
-        for ref in item.entry.after:
-            if "/" not in ref:
-                edges.append(by_ref[ref].label if ref in by_ref else ref)
-                continue
-            owner = owner_of_key.get(dg.AssetKey(ref.split("/")))
-            if owner is not None:
-                edges.append(owner.label)
-    cycle = find_cycle(graph)
-    if cycle is None:
-        return []
-    return [
-        f"{where[cycle[0]]}: {describe_cycle(cycle)} (asset keys count as their connection); "
-        "remove one of these after: entries"
-    ]
-
-
-def _downstream_sensor(
-    source: str,
-    index: int,
-    spec: DownstreamSpec,
-    by_name: Mapping[str, BuiltConnection],
-    problems: list[str],
-) -> dg.SensorDefinition | None:
-    where = f"downstream[{index}]"
-    upstreams = [_connection_upstream(name, f"{where}.when", by_name, problems) for name in spec.when]
-    present = [u for u in upstreams if u is not None]
-    if len(present) != len(upstreams):
-        return None
-    field_name = "assets" if spec.assets is not None else "groups" if spec.groups is not None else "select"
-    return build_after_sensor(
-        name=spec.name,
-        upstreams=present,
-        asset_selection=spec.asset_selection(),
-        mode="all",
-        description=_describe(f"{where} ({_target_text(spec)})", present, "all"),
-        target_where=f"{source}: {where}.{field_name}",
-    )
-
-
-def _target_text(spec: DownstreamSpec) -> str:
-    if spec.assets is not None:
-        return "assets " + ", ".join(spec.assets)
-    if spec.groups is not None:
-        return "groups " + ", ".join(spec.groups)
-    return f'selection "{spec.select}"'
