@@ -81,6 +81,12 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
         status=400,
     ),
     Allowed(
+        r"^/(api/public/)?v1/(sources|destinations)(/[0-9a-f-]+)?$",
+        "SOURCE.md: a configuration failing the connector's specification is a 422 unprocessable-entity "
+        "problem (SourceHandler.validateSource); the spec does not declare it",
+        status=422,
+    ),
+    Allowed(
         r"^/api/v1/workspaces/list$",
         "removed from the spec in Airbyte 1.7, still served by the older profiles",
     ),

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dagster_airbyte_ops.emulator import connector_behaviour, connector_specs, spec_validation
 from dagster_airbyte_ops.emulator import jobs as joblib
 from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, read_json
 from dagster_airbyte_ops.emulator.state import (
@@ -145,7 +146,7 @@ def actor_read(state: EmulatorState, a: Actor) -> dict[str, Any]:
         f"{kind}DefinitionId": a.definition_id,
         f"{kind}Id": a.actor_id,
         "workspaceId": a.workspace_id,
-        "connectionConfiguration": copy.deepcopy(a.configuration),
+        "connectionConfiguration": masked_configuration(a),
         "name": a.name,
         f"{kind}Name": d.name if d else "Unknown",
         "createdAt": a.created_at,
@@ -330,52 +331,67 @@ def _actor_list(state: EmulatorState, body: dict[str, Any], kind: str) -> Any:
     return {f"{kind}s": [actor_read(state, a) for a in actors]}
 
 
+def _validated(state: EmulatorState, definition_id: str, config: Any) -> dict[str, Any]:
+    """``config`` if it fulfils the definition's specification, else Airbyte's 422 naming every error."""
+    if not isinstance(config, dict):
+        raise invalid_input("must be an object", "connectionConfiguration")
+    spec = connector_specs.connection_specification(definition_id)
+    errors = spec_validation.validation_errors(config, spec)
+    if errors:
+        message = spec_validation.failure_message(errors, spec)
+        body = state.profile.error_body(message, "io.airbyte.validation.json.JsonValidationException")
+        # config.yaml's InvalidInputExceptionInfo requires the list; the errors are in the message.
+        body["validationErrors"] = []
+        raise ApiError(422, body)
+    return copy.deepcopy(config)
+
+
+def _rediscover(actor: Actor) -> None:
+    """A source's discoverable catalog follows its connector and configuration (connector_behaviour)."""
+    if actor.kind == "source":
+        actor.catalog = connector_behaviour.discover(actor.definition_id, actor.configuration)
+
+
 def _actor_create(state: EmulatorState, body: dict[str, Any], kind: str) -> Any:
     require(body, "name", "connectionConfiguration")
     ws = get_workspace(state, body)
     def_id = require_uuid(body, f"{kind}DefinitionId")
     if state.definition(def_id, kind) is None:
         raise not_found(state, f"{kind}_definition", def_id)
-    if not isinstance(body["connectionConfiguration"], dict):
-        raise invalid_input("must be an object", "connectionConfiguration")
     actor = Actor(
         actor_id=str(uuid.uuid4()),
         kind=kind,  # type: ignore[arg-type]
         workspace_id=ws.workspace_id,
         definition_id=def_id,
         name=str(body["name"]),
-        configuration=_mask(body["connectionConfiguration"]),
+        configuration=_validated(state, def_id, body["connectionConfiguration"]),
         created_at=int(state.now()),
     )
-    if kind == "source":
-        from dagster_airbyte_ops.emulator.seeds import generated_streams
-
-        actor.catalog = [s["stream"] for s in generated_streams(3, "public")]
+    _rediscover(actor)
     state.add_actor(actor)
     return actor_read(state, actor)
 
 
-_SECRET_KEYS = ("password", "secret", "token", "api_key", "access_key", "credentials_json", "private_key")
+def masked_configuration(actor: Actor) -> dict[str, Any]:
+    """The configuration as Airbyte reads it back: ``airbyte_secret`` fields as ``**********``."""
+    spec = connector_specs.connection_specification(actor.definition_id)
+    by_name = not connector_specs.has_specification(actor.definition_id)
+    return spec_validation.mask(actor.configuration or {}, spec, by_name=by_name)
 
 
-def _mask(config: dict[str, Any]) -> dict[str, Any]:
-    """Mask secrets the way Airbyte echoes configurations back (``**********``)."""
-    out: dict[str, Any] = {}
-    for k, v in config.items():
-        if isinstance(v, dict):
-            out[k] = _mask(v)
-        elif isinstance(v, str) and any(s in k.lower() for s in _SECRET_KEYS):
-            out[k] = "**********"
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
+def replace_configuration(state: EmulatorState, actor: Actor, config: Any) -> None:
+    """Store a new configuration; a ``**********`` sent back keeps the stored secret at that path."""
+    if not isinstance(config, dict):
+        raise invalid_input("must be an object", "connectionConfiguration")
+    merged = spec_validation.keep_masked_secrets(config, actor.configuration or {})
+    actor.configuration = _validated(state, actor.definition_id, merged)
+    _rediscover(actor)
 
 
 def _actor_update(state: EmulatorState, actor: Actor, body: dict[str, Any]) -> Any:
     require(body, "name", "connectionConfiguration")
+    replace_configuration(state, actor, body["connectionConfiguration"])
     actor.name = str(body["name"])
-    if isinstance(body["connectionConfiguration"], dict):
-        actor.configuration = _mask(body["connectionConfiguration"])
     return actor_read(state, actor)
 
 
@@ -389,13 +405,13 @@ def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 def _actor_partial_update(state: EmulatorState, actor: Actor, body: dict[str, Any]) -> Any:
     """Only the fields sent change; a partial configuration is merged into the stored one."""
-    if body.get("name") is not None:
-        actor.name = str(body["name"])
     patch = body.get("connectionConfiguration")
     if patch is not None:
         if not isinstance(patch, dict):
             raise invalid_input("must be an object", "connectionConfiguration")
-        actor.configuration = _mask(_merge(actor.configuration or {}, patch))
+        replace_configuration(state, actor, _merge(actor.configuration or {}, patch))
+    if body.get("name") is not None:
+        actor.name = str(body["name"])
     return actor_read(state, actor)
 
 
@@ -405,23 +421,6 @@ def delete_actor(state: EmulatorState, actor: Actor) -> None:
     for c in state.connections.values():
         if actor.actor_id in (c.source_id, c.destination_id):
             c.status = "deprecated"
-
-
-def _check_read(config_type: str, config_id: str, now: float) -> dict[str, Any]:
-    return {
-        "status": "succeeded",
-        "message": "Successfully connected.",
-        "jobInfo": {
-            "id": str(uuid.uuid4()),
-            "configType": config_type,
-            "configId": config_id,
-            "createdAt": int(now),
-            "endedAt": int(now),
-            "succeeded": True,
-            "connectorConfigurationUpdated": False,
-            "logs": {"logLines": []},
-        },
-    }
 
 
 def sources_list(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -456,9 +455,10 @@ def sources_delete(state: EmulatorState, body: dict[str, Any]) -> Any:
 
 
 def sources_check_connection(state: EmulatorState, body: dict[str, Any]) -> Any:
-    """``sources/check_connection`` (always succeeds: the emulator has no real database)."""
+    """``sources/check_connection``: fails only under the emulator's rules (connector_behaviour)."""
     src = get_source(state, body)
-    return _check_read("check_connection_source", src.actor_id, state.now())
+    failure = connector_behaviour.check_failure(src.definition_id, src.configuration)
+    return connector_behaviour.check_read("check_connection_source", src.actor_id, state.now(), failure)
 
 
 def sources_discover_schema(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -533,7 +533,45 @@ def destinations_delete(state: EmulatorState, body: dict[str, Any]) -> Any:
 def destinations_check_connection(state: EmulatorState, body: dict[str, Any]) -> Any:
     """``destinations/check_connection``."""
     dst = get_destination(state, body)
-    return _check_read("check_connection_destination", dst.actor_id, state.now())
+    failure = connector_behaviour.check_failure(dst.definition_id, dst.configuration)
+    return connector_behaviour.check_read("check_connection_destination", dst.actor_id, state.now(), failure)
+
+
+def _specification_read(state: EmulatorState, body: dict[str, Any], kind: str) -> dict[str, Any]:
+    def_id = require_uuid(body, f"{kind}DefinitionId")
+    definition = state.definition(def_id, kind)
+    if definition is None:
+        raise not_found(state, f"{kind}_definition", def_id)
+    now = state.now()
+    out: dict[str, Any] = {
+        f"{kind}DefinitionId": def_id,
+        "documentationUrl": definition.documentation_url,
+        "connectionSpecification": copy.deepcopy(connector_specs.connection_specification(def_id)),
+        "jobInfo": {
+            "id": str(uuid.uuid4()),
+            "configType": "get_spec",
+            "createdAt": int(now),
+            "endedAt": int(now),
+            "succeeded": True,
+            "connectorConfigurationUpdated": False,
+            "logs": {"logLines": []},
+        },
+    }
+    if kind == "destination":
+        out["supportedDestinationSyncModes"] = list(
+            connector_specs.DESTINATION_SYNC_MODES.get(def_id, ["overwrite", "append", "append_dedup"])
+        )
+    return out
+
+
+def source_definition_specifications_get(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``source_definition_specifications/get`` ``{sourceDefinitionId, workspaceId}``."""
+    return _specification_read(state, body, "source")
+
+
+def destination_definition_specifications_get(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``destination_definition_specifications/get`` ``{destinationDefinitionId, workspaceId}``."""
+    return _specification_read(state, body, "destination")
 
 
 # ---------------------------------------------------------------------- connections
@@ -801,6 +839,8 @@ HANDLERS: dict[str, Handler] = {
     "destination_definitions/list": destination_definitions_list,
     "destination_definitions/list_for_workspace": destination_definitions_list_for_workspace,
     "destination_definitions/get": destination_definitions_get,
+    "source_definition_specifications/get": source_definition_specifications_get,
+    "destination_definition_specifications/get": destination_definition_specifications_get,
     "sources/list": sources_list,
     "sources/get": sources_get,
     "sources/create": sources_create,

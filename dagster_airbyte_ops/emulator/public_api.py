@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dagster_airbyte_ops.emulator import auth, config_api
+from dagster_airbyte_ops.emulator import auth, config_api, spec_validation
 from dagster_airbyte_ops.emulator import jobs as joblib
 from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, problem
 from dagster_airbyte_ops.emulator.state import Actor, Connection, EmulatorState
@@ -62,6 +62,7 @@ def _config_error_to_problem(err: ApiError) -> ApiError:
             409, problem(409, "try-again-later", "try-again-later", message, {"message": message})
         )
     if err.status == 422:
+        message = spec_validation.public_message(message)
         return ApiError(
             422, problem(422, "unprocessable-entity", "unprocessable-entity", message, {"message": message})
         )
@@ -184,7 +185,7 @@ def actor_response(state: EmulatorState, a: Actor) -> dict[str, Any]:
         f"{a.kind}Type": d.short_type if d else "unknown",
         "definitionId": a.definition_id,
         "workspaceId": a.workspace_id,
-        "configuration": copy.deepcopy(a.configuration),
+        "configuration": config_api.masked_configuration(a),
         "createdAt": a.created_at,
     }
 
@@ -408,7 +409,10 @@ def _create_actor(kind: str) -> PublicHandler:
             f"{kind}DefinitionId": def_id,
             "connectionConfiguration": data["configuration"],
         }
-        created = config_api._actor_create(state, body, kind)
+        try:
+            created = config_api._actor_create(state, body, kind)
+        except ApiError as err:
+            raise _config_error_to_problem(err) from None
         actor = state.actors[created[f"{kind}Id"]]
         return actor_response(state, actor)
 
@@ -429,11 +433,17 @@ def _update_actor(kind: str, replace: bool) -> PublicHandler:
         data = await _json(request)
         if replace and (data.get("name") is None or data.get("configuration") is None):
             raise bad_request("name and configuration are required")
+        if data.get("configuration") is not None:
+            patch = data["configuration"]
+            if not isinstance(patch, dict):
+                raise bad_request("configuration must be an object")
+            merged = patch if replace else {**actor.configuration, **patch}
+            try:
+                config_api.replace_configuration(state, actor, merged)
+            except ApiError as err:
+                raise _config_error_to_problem(err) from None
         if data.get("name") is not None:
             actor.name = str(data["name"])
-        if isinstance(data.get("configuration"), dict):
-            merged = data["configuration"] if replace else {**actor.configuration, **data["configuration"]}
-            actor.configuration = config_api._mask(merged)
         return actor_response(state, actor)
 
     return handler

@@ -23,6 +23,7 @@ SOURCE_POSTGRES = "decd338e-5647-4c0b-adf4-da0e75f5a750"
 SOURCE_MYSQL = "435bb9a5-7887-4809-aa58-28c27df0d7ad"
 SOURCE_MSSQL = "b5ea17b1-f170-46dc-bc31-cc744ca984c1"
 SOURCE_FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
+SOURCE_FILE = "778daa7c-feaf-4db6-96f3-70fd645acc77"
 SOURCE_GITHUB = "ef69ef6e-aa7f-4af1-a01d-ef775033524e"
 SOURCE_STRIPE = "e094cb9a-26de-4645-8761-65c0c425d1de"
 SOURCE_HUBSPOT = "36c891d9-4bd9-43ac-bad2-10e12756272c"
@@ -73,6 +74,15 @@ DEFINITIONS: list[Definition] = [
         f"{_DOCS}/sources/faker",
         source_type="api",
         release_stage="beta",
+    ),
+    Definition(
+        SOURCE_FILE,
+        "source",
+        "File (CSV, JSON, Excel, Feather, Parquet)",
+        "airbyte/source-file",
+        "0.5.13",
+        f"{_DOCS}/sources/file",
+        source_type="file",
     ),
     Definition(
         SOURCE_GITHUB,
@@ -277,6 +287,37 @@ def _cdc_columns() -> dict[str, dict[str, Any]]:
         "_ab_cdc_updated_at": col("string", "date-time"),
         "_ab_cdc_deleted_at": col("string", "date-time"),
     }
+
+
+def faker_streams() -> list[dict[str, Any]]:
+    """Sample Data (Faker): users, products and purchases, incremental on ``updated_at``."""
+    ts = col("string", "date-time")
+    return [
+        stream(
+            "users",
+            {"id": col("integer"), "name": col("string"), "email": col("string"), "updated_at": ts},
+            namespace=None,
+            primary_key=["id"],
+            cursor="updated_at",
+            source_defined_cursor=True,
+        ),
+        stream(
+            "products",
+            {"id": col("integer"), "make": col("string"), "price": col("number"), "updated_at": ts},
+            namespace=None,
+            primary_key=["id"],
+            cursor="updated_at",
+            source_defined_cursor=True,
+        ),
+        stream(
+            "purchases",
+            {"id": col("integer"), "user_id": col("integer"), "product_id": col("integer"), "updated_at": ts},
+            namespace=None,
+            primary_key=["id"],
+            cursor="updated_at",
+            source_defined_cursor=True,
+        ),
+    ]
 
 
 def _mssql_streams() -> list[dict[str, Any]]:

@@ -59,13 +59,26 @@ def test_every_operation(emulators, api, auth):
             )
 
         source = client.create_source(
-            workspace.id, "it-source", POSTGRES_SOURCE_DEFINITION_ID, {"host": "db", "password": "pw"}
+            workspace.id,
+            "it-source",
+            POSTGRES_SOURCE_DEFINITION_ID,
+            {"host": "db", "port": 5432, "database": "app", "username": "u", "password": "pw"},
         )
         assert source.source_type == "postgres" and source in client.list_sources(workspace.id)
         renamed = client.update_source(source.id, name="it-source-2")
         assert renamed.name == "it-source-2" and client.get_source(source.id).name == "it-source-2"
 
-        destination = client.create_destination(workspace.id, "it-lake", S3_DEFINITION_ID, {"bucket": "b"})
+        destination = client.create_destination(
+            workspace.id,
+            "it-lake",
+            S3_DEFINITION_ID,
+            {
+                "s3_bucket_name": "b",
+                "s3_bucket_path": "raw",
+                "s3_bucket_region": "us-east-1",
+                "format": {"format_type": "JSONL"},
+            },
+        )
         assert destination.destination_type == "s3"
         assert destination.id in {d.id for d in client.list_destinations(workspace.id)}
         assert client.update_destination(destination.id, name="it-lake-2").name == "it-lake-2"

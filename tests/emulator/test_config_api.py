@@ -99,14 +99,26 @@ def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
             "workspaceId": wid,
             "name": "New PG",
             "sourceDefinitionId": SOURCE_POSTGRES,
-            "connectionConfiguration": {"host": "h", "password": "secret"},
+            "connectionConfiguration": {
+                "host": "h",
+                "port": 5432,
+                "database": "shop",
+                "username": "u",
+                "password": "secret",
+            },
         },
     ).json()
     sid = created["sourceId"]
     assert created["connectionConfiguration"]["password"] == "**********"
     assert config_post(url, "sources/get", {"sourceId": sid}).json()["name"] == "New PG"
     updated = config_post(
-        url, "sources/update", {"sourceId": sid, "name": "Renamed", "connectionConfiguration": {"host": "h2"}}
+        url,
+        "sources/update",
+        {
+            "sourceId": sid,
+            "name": "Renamed",
+            "connectionConfiguration": {"host": "h2", "port": 5432, "database": "shop", "username": "u"},
+        },
     )
     assert updated.json()["name"] == "Renamed"
     partial = config_post(
@@ -115,7 +127,13 @@ def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
         {"sourceId": sid, "connectionConfiguration": {"port": 5433, "password": "new"}},
     ).json()
     assert partial["name"] == "Renamed"
-    assert partial["connectionConfiguration"] == {"host": "h2", "port": 5433, "password": "**********"}
+    assert partial["connectionConfiguration"] == {
+        "host": "h2",
+        "port": 5433,
+        "database": "shop",
+        "username": "u",
+        "password": "**********",
+    }
     renamed = config_post(url, "sources/partial_update", {"sourceId": sid, "name": "Renamed again"}).json()
     assert renamed["connectionConfiguration"]["port"] == 5433
     missing = config_post(url, "sources/partial_update", {"sourceId": DESTINATION_S3, "name": "x"})
@@ -132,15 +150,22 @@ def test_source_and_destination_crud(emulator: EmulatorServer) -> None:
             "workspaceId": wid,
             "name": "D",
             "destinationDefinitionId": DESTINATION_S3,
-            "connectionConfiguration": {},
+            "connectionConfiguration": {
+                "s3_bucket_name": "b0",
+                "s3_bucket_path": "raw",
+                "s3_bucket_region": "us-east-1",
+                "format": {"format_type": "JSONL"},
+            },
         },
     ).json()
     did = dest["destinationId"]
     assert config_post(url, "destinations/check_connection", {"destinationId": did}).ok
     partial = config_post(
-        url, "destinations/partial_update", {"destinationId": did, "connectionConfiguration": {"bucket": "b"}}
+        url,
+        "destinations/partial_update",
+        {"destinationId": did, "connectionConfiguration": {"s3_bucket_name": "b"}},
     ).json()
-    assert partial["name"] == "D" and partial["connectionConfiguration"] == {"bucket": "b"}
+    assert partial["name"] == "D" and partial["connectionConfiguration"]["s3_bucket_name"] == "b"
     conn = config_post(
         url, "connections/create", {"sourceId": sid, "destinationId": did, "status": "active", "name": "C"}
     ).json()

@@ -48,7 +48,7 @@ def test_sources_destinations_streams(emulator: EmulatorServer) -> None:
             "name": "API PG",
             "workspaceId": wid,
             "definitionId": SOURCE_POSTGRES,
-            "configuration": {"host": "x"},
+            "configuration": {"host": "x", "port": 5432, "database": "shop", "username": "u"},
         },
         timeout=5,
     ).json()
