@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--quick] [--only NAME ...] [--out FILE]`: run, print the tables, write results.
+"""`python -m benchmarks [--quick] [--only NAME ...] [--out FILE] [--profile DIR]`: run, write results.
 
 Without `--out`, a full run writes `benchmarks/results.md` and a `--quick` run writes nothing (the
 smoke test passes its own file).
@@ -13,18 +13,18 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import lag, load, many_syncs, memory, observer_tick
+from . import floor, lag, load, many_syncs, memory, observer_tick
 from .harness import ChildFailed, Options, Table, machine_facts
 from .subjects import theirs_available
 
 RESULTS = Path(__file__).with_name("results.md")
-NAMES = ("load", "many_syncs", "lag", "observer", "memory")
+NAMES = ("load", "many_syncs", "lag", "observer", "memory", "floor")
 
 
 #: Report order is NAMES; run order puts the long syncs of `lag` in the background first, then the
 #: benchmarks whose load on the machine is light (start-ups, small catalogs), and the heavy loads of
-#: 1,000 connections last, once the long syncs are done.
-RUN_ORDER = ("observer", "many_syncs", "lag", "load", "memory")
+#: 1,000 connections and the floor comparison (up to 10,000) last, once the long syncs are done.
+RUN_ORDER = ("observer", "many_syncs", "lag", "load", "memory", "floor")
 
 
 def _runners(opts: Options, selected: Sequence[str]) -> dict[str, Callable[[], list[Table]]]:
@@ -42,6 +42,7 @@ def _runners(opts: Options, selected: Sequence[str]) -> dict[str, Callable[[], l
         "lag": lambda: lag.tables(opts, lag.measure(opts, long)),
         "observer": lambda: observer_tick.run(opts),
         "memory": lambda: memory.tables(opts, load_results()),
+        "floor": lambda: floor.tables(opts, floor.measure(opts)),
     }
 
 
@@ -70,10 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
     parser.add_argument("--ours-only", action="store_true", help="skip dagster-airbyte")
     parser.add_argument("--out", type=Path, help="results file (default: benchmarks/results.md on full runs)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="floor benchmark: write a pyinstrument profile of each load to this folder",
+    )
     args = parser.parse_args(argv)
 
     has_theirs = theirs_available()
-    opts = Options(quick=args.quick, reps=args.reps, theirs=has_theirs and not args.ours_only)
+    opts = Options(
+        quick=args.quick,
+        reps=args.reps,
+        theirs=has_theirs and not args.ours_only,
+        profile_dir=str(args.profile) if args.profile else None,
+    )
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     if not has_theirs:
         opts.log("dagster-airbyte is not installed (`make bench` installs it): measuring ours only")
     facts = machine_facts()

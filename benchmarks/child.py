@@ -53,14 +53,18 @@ def load(args: dict[str, Any]) -> dict[str, Any]:
         DefinitionsLoadType,
     )
 
-    from benchmarks.subjects import build
+    from benchmarks.subjects import build, import_subject
 
+    import_subject(args["subject"])
     import_s = time.perf_counter() - t_import
+    profiler = _profiler(args)
     context = DefinitionsLoadContext(DefinitionsLoadType.INITIALIZATION)
     started_at = time.time()
     t0 = time.perf_counter()
     with DefinitionsLoadContext.scoped(context):
         defs: dg.Definitions = build(args["subject"])
+        build_s = time.perf_counter() - t0
+        rss_defs_kb = _proc_status_kb("VmRSS")
         repo = defs.get_repository_def()
         assets = len(repo.asset_graph.get_all_asset_keys())
     wall_s = time.perf_counter() - t0
@@ -68,9 +72,16 @@ def load(args: dict[str, Any]) -> dict[str, Any]:
         "started_at": started_at,
         "import_s": import_s,
         "wall_s": wall_s,
+        "build_s": build_s,
         "assets": assets,
+        "jobs": len(repo.get_all_jobs()) if args.get("count_jobs") else None,
+        "rss_defs_kb": rss_defs_kb,
         "rss_peak_load_kb": _peak_rss_kb(),
     }
+    if args.get("specs_out"):
+        from benchmarks.floor_subject import describe
+
+        result["described"] = describe(repo, args["specs_out"])
     if args.get("metadata_out"):
         pending = dict(context.get_pending_reconstruction_metadata())
         Path(args["metadata_out"]).write_text(json.dumps(pending))
@@ -85,7 +96,21 @@ def load(args: dict[str, Any]) -> dict[str, Any]:
         result["snapshot_bytes"] = len(payload)
         result["rss_serving_kb"] = _proc_status_kb("VmRSS")
         result["rss_peak_kb"] = _peak_rss_kb()
+    if profiler is not None:
+        profiler.stop()
+        Path(args["profile_out"]).write_text(profiler.output_text(unicode=True, show_all=False))
     return result
+
+
+def _profiler(args: dict[str, Any]) -> Any:
+    """A running pyinstrument profiler when `args["profile_out"]` names its text report, else None."""
+    if not args.get("profile_out"):
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.005)
+    profiler.start()
+    return profiler
 
 
 @task

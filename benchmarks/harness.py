@@ -31,6 +31,7 @@ class Options:
     quick: bool = False
     reps: int = 3
     theirs: bool = True  # run the dagster-airbyte half (off when it is not installed)
+    profile_dir: str | None = None  # where the floor benchmark's loads of ours write pyinstrument reports
     log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr, flush=True))
 
     @property

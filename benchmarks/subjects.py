@@ -2,7 +2,8 @@
 
 Both read the same environment (set by the harness for each child process): `BENCH_URL` (the
 emulator), `BENCH_WORKSPACE_ID`, `BENCH_CLIENT_ID` / `BENCH_CLIENT_SECRET` (client-credentials auth,
-which both support), `BENCH_API` (ours: `config` or `public`) and `BENCH_SNAPSHOT_DIR` (ours).
+which both support), `BENCH_API` (ours: `config` or `public`), `BENCH_SNAPSHOT_DIR` (ours) and
+`BENCH_FLOOR_SPECS` (the floor's spec description, written by an earlier load of ours).
 `benchmarks/entry_ours.py` and `benchmarks/entry_theirs.py` expose them as code locations for
 `dagster asset materialize -f ...`.
 """
@@ -16,8 +17,8 @@ import dagster as dg
 
 SUBJECTS = ("ours", "theirs")
 
-#: The label of each subject in tables.
-LABELS = {"ours": "dagster_airbyte_ops", "theirs": "dagster-airbyte"}
+#: The label of each subject in tables (`floor`: plain Dagster building our specs, see floor_subject).
+LABELS = {"ours": "dagster_airbyte_ops", "theirs": "dagster-airbyte", "floor": "Dagster alone (floor)"}
 
 
 def ours_config_text() -> str:
@@ -71,7 +72,24 @@ def build(subject: str) -> dg.Definitions:
         return ours_defs()
     if subject == "theirs":
         return theirs_defs()
-    raise ValueError(f"unknown subject {subject!r}; expected one of {SUBJECTS}")
+    if subject == "floor":
+        from .floor_subject import floor_defs
+
+        return floor_defs(os.environ["BENCH_FLOOR_SPECS"])
+    raise ValueError(f"unknown subject {subject!r}; expected ours, theirs or floor")
+
+
+def import_subject(subject: str) -> None:
+    """Import what building `subject` needs, so a load's wall time excludes imports (timed apart)."""
+    import importlib
+
+    modules = {
+        "ours": ("dagster_airbyte_ops.config", "dagster_airbyte_ops.definitions"),
+        "theirs": ("dagster_airbyte",),
+        "floor": ("benchmarks.floor_subject",),
+    }[subject]
+    for module in modules:
+        importlib.import_module(module)
 
 
 def theirs_available() -> bool:
