@@ -4,7 +4,7 @@
      ├── AirbyteApiError            an Airbyte call failed: names method, path, status, Airbyte's message
      │    ├── AirbyteAuthError      credentials rejected (401/403) or the token endpoint refused them
      │    ├── SyncConflictError     409 on trigger: a sync of that connection is already running
-     │    └── JobIdentityError      Airbyte answered about another job than the one asked for
+     │    └── JobIdentityError      Airbyte answered about another job (defined in resource/job_identity.py)
      ├── SyncFailedError            the Airbyte job ended failed or cancelled
      ├── SyncTimeoutError           the job ran past `sync_timeout_s` (and was cancelled)
      └── ConfigError                airbyte_ops.yaml (or a resource field) is wrong: names file, field, fix
@@ -65,17 +65,6 @@ class SyncConflictError(AirbyteApiError):
     def __init__(self, message: str, *, connection_id: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.connection_id = connection_id
-
-
-class JobIdentityError(AirbyteApiError):
-    """Airbyte kept answering about another job (id, connection, type or creation time differ).
-
-    Nothing is recorded from such an answer: the message says what was asked and what came back.
-    """
-
-    def __init__(self, message: str, *, job_id: int, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.job_id = job_id
 
 
 class SyncFailedError(AirbyteOpsError):

@@ -19,9 +19,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ..client.models import Job
-from ..errors import JobIdentityError
+from ..errors import AirbyteApiError
 
 #: How much earlier than our trigger (by our clock) a job we started may say it was created: Airbyte
 #: truncates creation times to whole seconds, and its clock may run a little behind ours.
@@ -31,6 +32,17 @@ PINNED_CREATION_TOLERANCE_S = 1.0
 #: Reads of a job that keep answering about another job before the sync gives up.
 IDENTITY_READ_TRIES = 3
 IDENTITY_RETRY_DELAY_S = 0.5
+
+
+class JobIdentityError(AirbyteApiError):
+    """Airbyte kept answering about another job (id, connection, type or creation time differ).
+
+    Nothing is recorded from such an answer: the message says what was asked and what came back.
+    """
+
+    def __init__(self, message: str, *, job_id: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.job_id = job_id
 
 
 def utc_now() -> dt.datetime:

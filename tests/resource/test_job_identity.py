@@ -14,7 +14,7 @@ import time
 import pytest
 
 from dagster_airbyte_ops import AirbyteApiError
-from dagster_airbyte_ops.errors import JobIdentityError
+from dagster_airbyte_ops.resource.job_identity import JobIdentityError
 
 from .conftest import connection_id, resource_for
 
