@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,7 +36,9 @@ from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
 from ..assets.run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
 from ..client.models import Job, JobStatus
 from ..config import AirbyteOpsConfig, Webhook
+from ..errors import JobIdentityError
 from ..resource.airbyte_resource import AirbyteResource
+from ..resource.job_identity import ExpectedJob, read_checked
 from .job_recording import (
     JOB_LIST_OVERLAP_S,
     WatchedConnection,
@@ -49,7 +52,9 @@ from .job_recording import (
     utc,
     workspace_of,
 )
+from .webhooks import SyncAlert, send_alert
 
+_LOG = logging.getLogger(__name__)
 DEFERRED_SENSOR_NAME = "airbyte_deferred_jobs"
 DEFAULT_DEFERRED_INTERVAL_S = 30
 #: How far back the first tick looks for deferred runs (a cursor lost or a sensor newly turned on).
@@ -165,11 +170,17 @@ def build_deferred_sensor(
                 job = listed.get(job_id)
                 item = by_connection[pending.connection_id]
                 timed_out = False
-                if job is None or not job.is_terminal:
-                    if airbyte.sync_timeout_s is None or now - pending.started < airbyte.sync_timeout_s:
-                        continue
-                    job, timed_out = _cancel_timed_out(context, airbyte, job_id)
-                events.extend(_record(context, airbyte, item, job, pending, webhook_list, timed_out))
+                try:
+                    if job is not None:
+                        job = _checked(airbyte, job, pending)
+                    if job is None or not job.is_terminal:
+                        if airbyte.sync_timeout_s is None or now - pending.started < airbyte.sync_timeout_s:
+                            continue
+                        job, timed_out = _cancel_timed_out(context, airbyte, job_id, pending)
+                except JobIdentityError as error:
+                    _give_up(context, item, job_id, pending, webhook_list, error)
+                else:
+                    events.extend(_record(context, airbyte, item, job, pending, webhook_list, timed_out))
                 del cursor.pending[job_id]
                 cursor.recorded[job_id] = RecordedJob(run_id=pending.run_id)
             latest = max((job_updated_ts(job) for job in jobs), default=since + JOB_LIST_OVERLAP_S)
@@ -248,11 +259,53 @@ def _observed_keys(instance: dg.DagsterInstance, run_id: str) -> dict[int, set[s
     return found
 
 
+def _checked(airbyte: AirbyteResource, listed: Job, pending: PendingJob) -> Job:
+    """The listed job if it is the pending one (its connection, a sync), else read again; a job id
+    that names another connection's job (Airbyte's job table wiped) raises JobIdentityError."""
+    expected = ExpectedJob(listed.id, pending.connection_id)
+    if not expected.mismatches(listed):
+        return listed
+    job, _ = read_checked(
+        lambda: airbyte.get_client().get_job(listed.id), expected, log=_LOG, sleep=time.sleep
+    )
+    return job
+
+
+def _give_up(
+    context: dg.SensorEvaluationContext,
+    item: WatchedConnection,
+    job_id: int,
+    pending: PendingJob,
+    webhooks: list[Webhook],
+    error: JobIdentityError,
+) -> None:
+    """Our job's id names another job now: its outcome is unknown; say so once, record nothing."""
+    context.log.error(f"Deferred Airbyte job {job_id} of run {pending.run_id}: {error}")
+    send_alert(
+        webhooks,
+        SyncAlert(
+            event="failed",
+            connection_name=item.connection.name,
+            connection_id=item.connection.id,
+            message=f"the outcome of this deferred sync is unknown: {error}",
+            origin="deferred",
+            job_id=job_id,
+            run_id=pending.run_id,
+        ),
+    )
+
+
 def _cancel_timed_out(
-    context: dg.SensorEvaluationContext, airbyte: AirbyteResource, job_id: int
+    context: dg.SensorEvaluationContext, airbyte: AirbyteResource, job_id: int, pending: PendingJob
 ) -> tuple[Job, bool]:
-    """The job and whether we cancelled it (not if it ended on its own meanwhile)."""
-    job = airbyte.get_client().get_job(job_id)
+    """The job and whether we cancelled it (not if it ended on its own meanwhile). Only our job is
+    cancelled: an id that names another connection's job raises JobIdentityError first."""
+    job, _ = read_checked(
+        lambda: airbyte.get_client().get_job(job_id),
+        ExpectedJob(job_id, pending.connection_id),
+        log=_LOG,
+        sleep=time.sleep,
+    )
     if job.is_terminal:
         return job, False
     context.log.warning(f"Deferred Airbyte job {job_id} ran past sync_timeout_s; cancelling it.")

@@ -133,7 +133,7 @@ def build_observer_sensor(
         ended = [job for job in jobs if job.is_terminal and job.id not in handled]
         events: list[dg.AssetMaterialization] = []
         if cursor is not None:
-            ours = [job for job in ended if job.connection_id in by_connection]
+            ours = [j for j in ended if j.connection_id in by_connection and j.job_type == "sync"]
             dagsters = jobs_started_by_dagster(context.instance, [(j.id, j.connection_id) for j in ours])
             for job in sorted(ours, key=job_updated_ts):
                 if job.id in dagsters:

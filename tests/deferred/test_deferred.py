@@ -226,3 +226,34 @@ def test_runs_are_found_on_a_postgresql_whose_time_zone_is_not_utc(
         assert {e.asset_key for e in data.asset_events} == set(keys)
     recorded = [m.metadata["airbyte/job_id"].value for m in materializations(instance, keys[0])]
     assert sorted(recorded) == sorted(job_ids)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_deferred_job_id_reused_by_another_connection_is_never_recorded_or_cancelled(
+    emulator, tmp_path, webhook, api
+):
+    """Airbyte restarted on a wiped job table hands our pending job's id to another connection."""
+    defs = build_defs(emulator, tmp_path, _config(timeout_s=1), api)
+    keys = keys_of_group(defs, "postgresql_minio")
+    mssql = connection_id(emulator, "MSSQL → S3")
+    emulator.admin.set_behaviour(connection_id(emulator, PG), duration_s=60.0)
+    emulator.admin.set_behaviour(mssql, outcome="stuck")
+    with dg.instance_for_test() as instance:
+        _materialize(defs, instance, keys)
+        [ours] = emulator.admin.jobs()
+        emulator.admin.restart(reset_ids=True)
+        other = emulator.admin.start_job(mssql)["job"]["id"]
+        assert other == ours["jobId"]  # precondition: the id now names MSSQL's job
+        run = instance.get_run_records()[0]
+        wait_until(lambda: time.time() - (run.start_time or 0) > 1.5, "the sync timeout to pass")
+
+        data = tick(defs, DEFERRED, instance, None)
+        again = tick(defs, DEFERRED, instance, data.cursor)
+
+        assert data.asset_events == [] and again.asset_events == []
+        assert all(materializations(instance, key) == [] for key in keys)
+    [job] = emulator.admin.jobs()
+    assert job["connectionId"] == mssql and job["status"] == "running"  # not cancelled as ours
+    [alert] = webhook.bodies  # the outcome of our sync is unknown now: said once, never recorded
+    assert alert["event"] == "failed" and alert["origin"] == "deferred"
+    assert f"answered job {other} of connection {mssql}" in alert["text"], alert["text"]
