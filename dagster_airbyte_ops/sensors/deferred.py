@@ -36,9 +36,8 @@ from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
 from ..assets.run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
 from ..client.models import Job, JobStatus
 from ..config import AirbyteOpsConfig, Webhook
-from ..errors import JobIdentityError
 from ..resource.airbyte_resource import AirbyteResource
-from ..resource.job_identity import ExpectedJob, read_checked
+from ..resource.job_identity import ExpectedJob, JobIdentityError, read_checked
 from .job_recording import (
     JOB_LIST_OVERLAP_S,
     WatchedConnection,
