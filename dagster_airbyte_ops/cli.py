@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-import requests
 
 from .assets.catalog import AirbyteCatalog, fetch_catalog
 from .client.models import Connection
+from .commands.dev import add_dev_parser
+from .commands.lookup import candidates_of, find_connection
+from .commands.progress import SyncProgress
+from .commands.reach import Lookup, airbyte_url_from_dev, require_reachable, where
 from .config import AirbyteOpsConfig, ConnectionEntry, load_config, resolve_instance_connections
 from .config.instances import AirbyteInstance
-from .definitions import build_load_time_resource
+from .definitions import build_load_time_resource, group_name_for
 from .errors import AirbyteOpsError
 from .resource.airbyte_resource import AirbyteResource
 from .resource.polling import AdaptivePolling
-
-EMULATOR_START_TIMEOUT_S = 30.0
-#: How long `dagster dev` gets to stop its webserver, daemon and code servers after Ctrl-C.
-DAGSTER_STOP_TIMEOUT_S = 30.0
-LOCALHOST = "127.0.0.1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        if getattr(args, "offline", False):
+            return int(args.handler(args) or 0)
+        with airbyte_url_from_dev() as lookup:
+            args.lookup = lookup
+            return int(args.handler(args) or 0)
     except AirbyteOpsError as error:
         print(f"airbyte-ops: {error}", file=sys.stderr)
         return 1
@@ -90,20 +87,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_config_argument(pools)
     pools.add_argument("--apply", action="store_true", help="set the limits on the instance")
-    pools.set_defaults(handler=_run_pools)
+    pools.set_defaults(handler=_run_pools, offline=True)  # needs no Airbyte
 
-    dev = commands.add_parser(
-        "dev", help="start the emulator (demo data) in the background, then `dagster dev` on the demo"
-    )
-    dev.add_argument("--emulator-port", type=int, default=8001)
-    dev.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
-    dev.add_argument("--seed", default="demo")
-    dev.add_argument(
-        "--data-dir",
-        default=None,
-        help="where the Local SQLite destination writes (default: $AIRBYTE_OPS_DATA_DIR or ./data)",
-    )
-    dev.set_defaults(handler=_run_dev)
+    add_dev_parser(commands)
     return parser
 
 
@@ -111,11 +97,6 @@ def _add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", default=None, help="configuration file (default: $AIRBYTE_OPS_CONFIG, ./airbyte_ops.yaml)"
     )
-
-
-def _load(args: argparse.Namespace) -> tuple[AirbyteOpsConfig, AirbyteResource]:
-    config = load_config(args.config)
-    return config, build_load_time_resource(config)
 
 
 @dataclass(frozen=True)
@@ -127,9 +108,10 @@ class _Workspace:
     catalog: AirbyteCatalog
 
 
-def _workspaces(config: AirbyteOpsConfig) -> list[_Workspace]:
+def _workspaces(config: AirbyteOpsConfig, lookup: Lookup) -> list[_Workspace]:
     found = []
     for instance in config.airbyte_instances():
+        require_reachable(lookup, config, instance)
         resource = build_load_time_resource(config, instance=instance)
         catalog = fetch_catalog(resource.get_client(), workspace_id=instance.airbyte.workspace_id)
         found.append(_Workspace(instance, resource, catalog))
@@ -144,15 +126,23 @@ def _pairs(
 
 def _run_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    print(f"{config.source_name}: valid ({len(config.connections)} connection entries)")
-    workspaces = []
-    for instance in config.airbyte_instances():
+    instances = config.airbyte_instances()
+    for instance in instances:
         label = f"{instance.name}: " if instance.name else ""
+        looked = where(args.lookup, config, instance)
+        print(f"{label}looking for Airbyte at {instance.airbyte.url} ({looked})")
+    print(f"{config.source_name}: valid ({len(config.connections)} connection entries)", flush=True)
+    workspaces = []
+    for instance in instances:
+        label = f"{instance.name}: " if instance.name else ""
+        require_reachable(args.lookup, config, instance)
         resource = build_load_time_resource(config, instance=instance)
         client = resource.get_client()
-        print(f"{label}Airbyte at {instance.airbyte.url}: {client.api} API, ", end="")
         catalog = fetch_catalog(client, workspace_id=instance.airbyte.workspace_id)
-        print(f"workspace {catalog.workspace_id}, {len(catalog.connections)} connections")
+        print(
+            f"{label}Airbyte at {instance.airbyte.url}: {client.api} API, "
+            f"workspace {catalog.workspace_id}, {len(catalog.connections)} connections"
+        )
         workspaces.append(_Workspace(instance, resource, catalog))
     pairs = _pairs(config, workspaces)
     streams = sum(len(connection.selected_streams) for _, connection in pairs)
@@ -162,7 +152,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def _run_connections(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    workspaces = _workspaces(config)
+    workspaces = _workspaces(config, args.lookup)
     entries = {connection.id: entry for entry, connection in _pairs(config, workspaces)}
     several = len(workspaces) > 1
     header = ("CONNECTION", "STATUS", "STREAMS", "AIRBYTE SCHEDULE", "DAGSTER SCHEDULE", "ID")
@@ -195,43 +185,46 @@ def _run_connections(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_connection(workspaces: list[_Workspace], wanted: str) -> tuple[_Workspace, Connection] | None:
-    """By id, name, or `instance:name` (the form for a name several instances share)."""
-    instance_name, _, plain = wanted.partition(":") if ":" in wanted else (None, "", wanted)
-    for workspace in workspaces:
-        if instance_name is not None and workspace.instance.name != instance_name:
-            continue
-        for connection in workspace.catalog.connections:
-            if plain in (connection.id, connection.name) or wanted in (connection.id, connection.name):
-                return workspace, connection
-    return None
+def _find_connection(
+    config: AirbyteOpsConfig, workspaces: list[_Workspace], wanted: str
+) -> tuple[_Workspace, Connection]:
+    """By id, name (any case), the asset group Dagster shows, or `instance:` any of those."""
+    groups = {
+        (entry.instance, connection.id): group_name_for(config, entry, connection.name)
+        for entry, connection in _pairs(config, workspaces)
+    }
+    found = find_connection(
+        candidates_of(
+            workspaces,
+            instance_of=lambda w: w.instance.name,
+            connections_of=lambda w: w.catalog.connections,
+            groups=groups,
+        ),
+        wanted,
+    )
+    return found.workspace, found.connection
 
 
 def _run_sync(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    workspaces = _workspaces(config)
-    found = _find_connection(workspaces, args.connection)
-    if found is None:
-        names = ", ".join(sorted(c.name for w in workspaces for c in w.catalog.connections))
-        print(f"airbyte-ops sync: no connection named {args.connection!r}; known: {names}", file=sys.stderr)
-        return 1
-    workspace, connection = found
+    workspaces = _workspaces(config, args.lookup)
+    workspace, connection = _find_connection(config, workspaces, args.connection)
     resource = workspace.resource
     client = resource.get_client()
     job_id = resource.start_sync(connection.id)
-    print(f"{connection.name}: job {job_id} — {resource.job_url(connection.id, job_id)}")
+    print(f"{connection.name}: job {job_id} — {resource.job_url(connection.id, job_id)}", flush=True)
     if args.no_wait:
         return 0
     started = time.monotonic()
     polling = AdaptivePolling(max_interval_s=resource.poll_interval_s)
-    while True:
-        job = client.get_job(job_id)
-        elapsed = time.monotonic() - started
-        rows = job.rows_synced if job.rows_synced is not None else "?"
-        print(f"  {elapsed:7.1f}s  {job.status.value:<10}  rows so far: {rows}", flush=True)
-        if job.status.is_terminal:
-            break
-        time.sleep(polling.next_delay_s(elapsed))
+    with SyncProgress(f"{connection.name} job {job_id}") as progress:
+        while True:
+            job = client.get_job(job_id)
+            elapsed = time.monotonic() - started
+            progress.update(job.status.value, job.rows_synced, elapsed)
+            if job.status.is_terminal:
+                break
+            time.sleep(polling.next_delay_s(elapsed))
     result = resource.wait(job_id, connection_id=connection.id)
     for name, stats in sorted(result.stream_stats.items()):
         print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
@@ -257,7 +250,7 @@ def _run_adopt_schedules(args: argparse.Namespace) -> int:
     from .schedules.adopt import adopt_schedules
 
     config = load_config(args.config)
-    workspaces = _workspaces(config)
+    workspaces = _workspaces(config, args.lookup)
     if config.instances is None:
         [workspace] = workspaces
         return adopt_schedules(
@@ -269,147 +262,6 @@ def _run_adopt_schedules(args: argparse.Namespace) -> int:
         {w.instance.name: w.catalog.connections for w in workspaces},
         apply=args.apply,
     )
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOCALHOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
-    deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            if requests.get(f"{url}/api/v1/health", timeout=1).ok:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both raise KeyboardInterrupt here, even if SIGINT came in ignored.
-
-    (A shell starting `make dev &` without job control ignores SIGINT in it; `dagster dev` would then
-    ignore it too and could never be stopped cleanly.)
-    """
-
-    def interrupt(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
-    """Run `dagster dev` until it exits or we are interrupted; then let it stop its processes.
-
-    It runs in its own session, so a Ctrl-C reaches it once, from here, and it shuts down its
-    webserver, daemon and code servers; it is killed only if it has not finished after
-    `DAGSTER_STOP_TIMEOUT_S`.
-    """
-    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_default_sigint)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        print("Stopping Dagster and the emulator...", file=sys.stderr, flush=True)
-        child.send_signal(signal.SIGINT)
-        try:
-            child.wait(timeout=DAGSTER_STOP_TIMEOUT_S)
-        except (subprocess.TimeoutExpired, KeyboardInterrupt):
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-        return 130
-
-
-def _run_dev(args: argparse.Namespace) -> int:
-    """Emulator + `dagster dev`, the emulator stopped whichever way `dagster dev` ends."""
-    for port, what, variable in (
-        (args.emulator_port, "the Airbyte emulator", "EMULATOR_PORT"),
-        (args.port, "the Dagster UI", "DAGSTER_PORT"),
-    ):
-        if not _port_is_free(port):
-            print(
-                f"airbyte-ops dev: port {port} (for {what}) is already in use. Stop whatever listens "
-                f"there (`ss -ltnp | grep :{port}`) or pick another: make dev {variable}=<port>",
-                file=sys.stderr,
-            )
-            return 1
-    _stop_on_signals()
-    url = f"http://{LOCALHOST}:{args.emulator_port}"
-    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    data_dir = Path(args.data_dir or os.environ.get("AIRBYTE_OPS_DATA_DIR") or Path.cwd() / "data").resolve()
-    log_path = home / "airbyte-emulator.log"
-    with log_path.open("ab") as log:  # in its own session: stopped by us, after Dagster
-        emulator = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dagster_airbyte_ops.emulator",
-                "--port",
-                str(args.emulator_port),
-                "--seed",
-                args.seed,
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        if not _wait_until_healthy(url, emulator):
-            tail = log_path.read_text(errors="replace").splitlines()[-15:]
-            print(
-                f"airbyte-ops dev: the emulator did not come up on {url}; its log ({log_path}) ends with:\n"
-                + "\n".join(tail),
-                file=sys.stderr,
-            )
-            return 1
-        print(
-            f"Airbyte emulator (seed {args.seed!r}) on {url}, log in {log_path}; synced rows land in "
-            f"{data_dir / 'airbyte.sqlite'}.\nStarting Dagster on http://{LOCALHOST}:{args.port} "
-            f"(DAGSTER_HOME={home}); Ctrl-C stops both.",
-            flush=True,
-        )
-        env = {
-            **os.environ,
-            "AIRBYTE_URL": url,
-            "DAGSTER_HOME": str(home),
-            "AIRBYTE_OPS_DATA_DIR": str(data_dir),
-        }
-        dagster = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            LOCALHOST,
-            "-p",
-            str(args.port),
-        ]
-        return _run_until_stopped(dagster, env)
-    finally:
-        emulator.send_signal(signal.SIGTERM)
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
 
 
 if __name__ == "__main__":

@@ -59,6 +59,11 @@ def build_resource(
     return AirbyteResource(**kwargs)
 
 
+def group_name_for(config: AirbyteOpsConfig, entry: ConnectionEntry, connection_name: str) -> str:
+    """The asset group of a selected connection's streams (the default translator shows it as is)."""
+    return entry.group or f"{config.instance_of(entry).group_prefix}{slugify(connection_name)}"
+
+
 def build_load_time_resource(
     config: AirbyteOpsConfig, *, instance: AirbyteInstance | None = None
 ) -> AirbyteResource:
@@ -305,7 +310,6 @@ def _specs_for(
     problems: list[str] = []
     result: list[tuple[ConnectionEntry, Connection, dict[str, dg.AssetSpec]]] = []
     for entry, connection in pairs:
-        instance = config.instance_of(entry)
         catalog = catalogs[entry.instance]
         wanted = set(entry.streams) if entry.streams else None
         specs: dict[str, dg.AssetSpec] = {}
@@ -317,7 +321,7 @@ def _specs_for(
                 stream=stream,
                 destination=catalog.destination_of(connection),
                 key_prefix=tuple(entry.key_prefix or ()),
-                group_name=entry.group or f"{instance.group_prefix}{slugify(connection.name)}",
+                group_name=group_name_for(config, entry, connection.name),
                 tags=dict(entry.tags),
                 owners=tuple(entry.owners),
             )
