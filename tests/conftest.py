@@ -53,8 +53,8 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
     ),
     Allowed(r".", "authentication failures come from Airbyte's auth filter, outside the spec", status=401),
     Allowed(
-        r"^/api/v1/connections/(sync|reset)$",
-        "SOURCE.md: a second sync while one runs is refused with 409",
+        r"^/api/v1/connections/(sync|reset|refresh|clear|reset/stream|clear/stream)$",
+        "SOURCE.md: a second sync (or clear, refresh) while one runs is refused with 409",
         status=409,
     ),
     Allowed(
@@ -69,6 +69,11 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
     ),
     Allowed(
         r"^/(api/public/)?v1/jobs$", "inactive connection: the Config API's 500 passes through", status=500
+    ),
+    Allowed(
+        r"^/(api/public/)?v1/jobs$",
+        "SOURCE.md: POST /jobs with jobType refresh is a 422 problem (JobsController.kt)",
+        status=422,
     ),
     Allowed(
         r"^/(api/public/)?v1/", "unknown ids are 404 problems even where only 403 is declared", status=404

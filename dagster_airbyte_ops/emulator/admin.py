@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dagster_airbyte_ops.emulator import auth, config_api, seeds
+from dagster_airbyte_ops.emulator import auth, config_api, schema, seeds
 from dagster_airbyte_ops.emulator import jobs as joblib
 from dagster_airbyte_ops.emulator.faults import Fault, FaultRegistry
 from dagster_airbyte_ops.emulator.http import ApiError, json_response
@@ -93,7 +93,14 @@ def create_admin_connection(state: EmulatorState, data: dict[str, Any]) -> dict[
     conn = seeds.add_generated_connection(
         state, name, streams, id_key=_unique_key(state, name), status=status
     )
-    for key in ("schedule_type", "schedule_data", "namespace_definition", "namespace_format", "prefix"):
+    for key in (
+        "schedule_type",
+        "schedule_data",
+        "namespace_definition",
+        "namespace_format",
+        "prefix",
+        "non_breaking_changes_preference",
+    ):
         if key in data:
             setattr(conn, key, data[key])
     conn.behaviour.update({k: data[k] for k in _BEHAVIOUR_KEYS if k in data})
@@ -170,6 +177,27 @@ def routes(state: EmulatorState, faults: FaultRegistry) -> list[Route]:
             b = conn.behaviour
             return {k: getattr(b, k) for k in _BEHAVIOUR_KEYS}
 
+    async def change_schema(request: Request) -> Any:
+        """Change a source's live schema (``{"changes": [...]}`` or one change); Airbyte notices at the
+        next discover (a sync, a refresh, or ``discover_schema`` without the cache)."""
+        data = await _body(request)
+        changes = data.get("changes", [data])
+        if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+            raise ValueError("'changes' must be a list of objects")
+        with state.lock:
+            sid = request.path_params.get("source_id")
+            if sid is None:
+                conn = state.connection(request.path_params["connection_id"])
+                if conn is None:
+                    raise ApiError(404, {"error": f"no connection {request.path_params['connection_id']}"})
+                sid = conn.source_id
+            source = state.source(sid)
+            if source is None:
+                raise ApiError(404, {"error": f"no source {sid}"})
+            for change in changes:
+                schema.apply_source_change(source, change)
+            return {"sourceId": sid, "streams": source.catalog}
+
     async def add_fault(request: Request) -> Any:
         data = await _body(request)
         fault = Fault.from_json(data)
@@ -241,6 +269,8 @@ def routes(state: EmulatorState, faults: FaultRegistry) -> list[Route]:
         Route("/connections", _wrap(connections), methods=["POST"]),
         Route("/bulk", _wrap(bulk), methods=["POST"]),
         Route("/connections/{connection_id}/behaviour", _wrap(behaviour), methods=["POST"]),
+        Route("/sources/{source_id}/schema", _wrap(change_schema), methods=["POST"]),
+        Route("/connections/{connection_id}/source_schema", _wrap(change_schema), methods=["POST"]),
         Route("/faults", _wrap(add_fault), methods=["POST"]),
         Route("/faults", _wrap(list_faults), methods=["GET"]),
         Route("/faults", _wrap(clear_faults), methods=["DELETE"]),

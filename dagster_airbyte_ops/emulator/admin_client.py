@@ -64,6 +64,15 @@ class EmulatorAdmin:
         return self._call("POST", f"/connections/{connection_id}/behaviour", behaviour)
 
     # ------------------------------------------------------------------ faults
+    def change_source_schema(self, connection_id: str, *changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the live schema of a connection's source, e.g.
+        ``{"op": "remove_column", "stream": "orders", "column": "updated_at"}`` (ops: add_column,
+        remove_column, retype_column, add_stream, remove_stream, set_primary_key)."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/connections/{connection_id}/source_schema", {"changes": list(changes)}
+        )
+        return result
+
     def add_fault(
         self,
         kind: str,

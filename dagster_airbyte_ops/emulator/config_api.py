@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from dagster_airbyte_ops.emulator import connector_behaviour, connector_specs, spec_validation
 from dagster_airbyte_ops.emulator import jobs as joblib
+from dagster_airbyte_ops.emulator import schema
 from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, read_json
 from dagster_airbyte_ops.emulator.state import (
     Actor,
@@ -167,13 +168,13 @@ def connection_read(c: Connection) -> dict[str, Any]:
         "syncCatalog": {"streams": copy.deepcopy(c.sync_catalog)},
         "scheduleType": c.schedule_type,
         "status": c.status,
-        "breakingChange": False,
+        "breakingChange": c.breaking_change,
         "notifySchemaChanges": False,
         "notifySchemaChangesByEmail": False,
         "nonBreakingChangesPreference": c.non_breaking_changes_preference,
         "created_at": c.created_at,
         "workspaceId": c.workspace_id,
-        "sourceCatalogId": stable_id("catalog", c.source_id),
+        "sourceCatalogId": schema.source_catalog_id(c),
         "tags": [],
     }
     if c.namespace_format is not None:
@@ -462,41 +463,42 @@ def sources_check_connection(state: EmulatorState, body: dict[str, Any]) -> Any:
 
 
 def sources_discover_schema(state: EmulatorState, body: dict[str, Any]) -> Any:
-    """``sources/discover_schema``: the source's catalog with default configurations."""
+    """``sources/discover_schema``: the cached catalog, or (cache miss, ``disable_cache``) a discover run.
+
+    A run named with a ``connectionId`` also diffs the catalog against the connection's, rewrites its
+    ``breakingChange`` and disables it when Airbyte would (``SchedulerHandler.discoverSchemaForSource``);
+    it propagates nothing (that happens before a sync). See emulator/schema.py.
+    """
     src = get_source(state, body)
+    conn = None
+    if body.get("connectionId") is not None:
+        conn = get_connection(state, body)
     now = state.now()
-    streams = []
-    for s in src.catalog:
-        incremental = "incremental" in s.get("supportedSyncModes", [])
-        pk = s.get("sourceDefinedPrimaryKey") or []
-        streams.append(
-            {
-                "stream": copy.deepcopy(s),
-                "config": {
-                    "syncMode": "incremental" if incremental else "full_refresh",
-                    "cursorField": list(s.get("defaultCursorField") or []),
-                    "destinationSyncMode": "append_dedup" if incremental and pk else "overwrite",
-                    "primaryKey": copy.deepcopy(pk),
-                    "aliasName": s["name"],
-                    "selected": True,
-                    "suggested": True,
-                    "fieldSelectionEnabled": False,
-                },
-            }
-        )
-    return {
-        "catalog": {"streams": streams},
+    cached = src.fetched_catalog is not None and not body.get("disable_cache")
+    if cached:
+        assert src.fetched_catalog is not None
+        catalog, cid = src.fetched_catalog, schema.catalog_id(src.fetched_catalog)
+    else:
+        catalog, cid = schema.run_discover(state, src)
+    out: dict[str, Any] = {
+        "catalog": {
+            "streams": [{"stream": copy.deepcopy(s), "config": schema.default_config(s)} for s in catalog]
+        },
         "jobInfo": {
             "id": str(uuid.uuid4()),
             "configType": "discover_schema",
-            "configId": src.actor_id,
-            "createdAt": int(now),
-            "endedAt": int(now),
+            "configId": "NoConfiguration" if cached else src.actor_id,
+            "createdAt": 0 if cached else int(now),
+            "endedAt": 0 if cached else int(now),
             "succeeded": True,
             "logs": {"logLines": []},
         },
-        "catalogId": stable_id("catalog", src.actor_id),
+        "catalogId": cid,
     }
+    if conn is not None and not cached:
+        outcome = schema.diff_and_disable(state, conn, catalog)
+        out.update(catalogDiff=outcome.diff, breakingChange=outcome.breaking, connectionStatus=conn.status)
+    return out
 
 
 def destinations_list(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -578,6 +580,7 @@ def destination_definition_specifications_get(state: EmulatorState, body: dict[s
 _SCHEDULE_TYPES = ("manual", "basic", "cron")
 _STATUSES = ("active", "inactive", "deprecated", "locked")
 _NAMESPACE_DEFS = ("source", "destination", "customformat")
+_PREFERENCES = ("ignore", "disable", "propagate_columns", "propagate_fully")
 
 
 def validate_catalog(catalog: Any) -> list[dict[str, Any]]:
@@ -617,7 +620,11 @@ def apply_connection_fields(conn: Connection, body: dict[str, Any]) -> None:
     if body.get("syncCatalog") is not None:
         conn.sync_catalog = validate_catalog(body["syncCatalog"])
     if body.get("nonBreakingChangesPreference") is not None:
+        if body["nonBreakingChangesPreference"] not in _PREFERENCES:
+            raise invalid_input("invalid preference", "nonBreakingChangesPreference")
         conn.non_breaking_changes_preference = body["nonBreakingChangesPreference"]
+    if body.get("breakingChange") is not None:
+        conn.breaking_change = bool(body["breakingChange"])
     schedule_type = body.get("scheduleType")
     if schedule_type is not None:
         if schedule_type not in _SCHEDULE_TYPES:
@@ -643,6 +650,16 @@ def apply_connection_fields(conn: Connection, body: dict[str, Any]) -> None:
         sched = body["schedule"]
         conn.schedule_type = "basic"
         conn.schedule_data = {"basicSchedule": {"units": sched["units"], "timeUnit": sched["timeUnit"]}}
+
+
+def accept_source_catalog(state: EmulatorState, conn: Connection, body: dict[str, Any]) -> None:
+    """A ``sourceCatalogId`` naming the source's fetched catalog makes it the connection's raw catalog
+    (what accepting reviewed changes in Airbyte's UI sends along with the new ``syncCatalog``)."""
+    wanted = body.get("sourceCatalogId")
+    source = state.source(conn.source_id, include_tombstone=True)
+    fetched = source.fetched_catalog if source is not None else None
+    if wanted is not None and fetched is not None and schema.catalog_id(fetched) == wanted:
+        conn.source_catalog = copy.deepcopy(fetched)
 
 
 def connections_list(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -688,6 +705,7 @@ def connections_create(state: EmulatorState, body: dict[str, Any]) -> Any:
         created_at=int(state.now()),
     )
     apply_connection_fields(conn, body)
+    accept_source_catalog(state, conn, body)
     state.add_connection(conn)
     return connection_read(conn)
 
@@ -696,6 +714,7 @@ def connections_update(state: EmulatorState, body: dict[str, Any]) -> Any:
     """``connections/update``: only the fields present change (schedule, status, catalog...)."""
     conn = get_connection(state, body)
     apply_connection_fields(conn, body)
+    accept_source_catalog(state, conn, body)
     return connection_read(conn)
 
 
@@ -706,9 +725,18 @@ def connections_delete(state: EmulatorState, body: dict[str, Any]) -> Any:
     return None
 
 
-def start_job(state: EmulatorState, conn: Connection, config_type: str) -> joblib.Job:
-    """Start a sync/reset as the Config API does: 409 if one runs, 500 if the connection is inactive."""
-    if conn.status != "active":
+def start_job(
+    state: EmulatorState,
+    conn: Connection,
+    config_type: str,
+    *,
+    scope: list[tuple[str, str | None]] | None = None,
+    refresh_mode: str | None = None,
+) -> joblib.Job:
+    """Start a job as the Config API does: 409 if one runs; a sync of a connection that is not active
+    is a 500 (``SchedulerHandler.submitManualSyncToWorker`` checks ``status == ACTIVE``; resets, clears
+    and refreshes are submitted without that check)."""
+    if conn.status == "deprecated" or (config_type == "sync" and conn.status != "active"):
         raise ApiError(
             500,
             state.profile.error_body(
@@ -724,7 +752,7 @@ def start_job(state: EmulatorState, conn: Connection, config_type: str) -> jobli
                 "io.airbyte.commons.server.errors.ValueConflictKnownException",
             ),
         )
-    return joblib.create_job(state, conn, config_type)
+    return joblib.create_job(state, conn, config_type, scope=scope, refresh_mode=refresh_mode)
 
 
 def connections_sync(state: EmulatorState, body: dict[str, Any]) -> Any:
@@ -889,7 +917,10 @@ def _endpoint(state: EmulatorState, handler: Handler) -> Callable[[Request], Awa
 
 def routes(state: EmulatorState) -> list[Route]:
     """Config API routes, relative to ``/api/v1``."""
-    out = [Route(f"/{name}", _endpoint(state, h), methods=["POST"]) for name, h in HANDLERS.items()]
+    from dagster_airbyte_ops.emulator import refresh_clear  # its handlers build on this module's
+
+    handlers = {**HANDLERS, **refresh_clear.HANDLERS}
+    out = [Route(f"/{name}", _endpoint(state, h), methods=["POST"]) for name, h in handlers.items()]
 
     async def health(request: Request) -> Response:
         return json_response({"available": True})

@@ -18,10 +18,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster_airbyte_ops.emulator import sqlite_destination
+from dagster_airbyte_ops.emulator import schema, sqlite_destination
 from dagster_airbyte_ops.emulator.state import Connection, EmulatorState, Job, JobPlan
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+#: Jobs that replicate (and so run a discover first): syncs and refreshes.
+REPLICATION_TYPES = frozenset({"sync", "refresh"})
 
 #: Share of a failing attempt's records that get emitted / committed before it dies.
 _FAILED_EMIT_SHARE = 0.6
@@ -40,16 +42,27 @@ def bytes_per_record(stream_name: str) -> int:
     return 120 + digest[0] * 3
 
 
-def make_plan(state: EmulatorState, connection: Connection, config_type: str) -> JobPlan:
-    """Freeze the connection's current behaviour and streams into a plan for a new job."""
+def make_plan(
+    state: EmulatorState,
+    connection: Connection,
+    config_type: str,
+    scope: list[tuple[str, str | None]] | None = None,
+) -> JobPlan:
+    """Freeze the connection's current behaviour and streams into a plan for a new job.
+
+    A clear of some streams (``scope``) covers only those; syncs and refreshes cover every selected stream.
+    """
     b = connection.behaviour
     base = b.duration_s if b.duration_s is not None else state.settings.default_job_duration_s
     duration = max(0.0, float(base)) * state.settings.time_scale
     streams: list[tuple[str, str | None, int]] = []
+    replicating = config_type in REPLICATION_TYPES
     for entry in connection.selected_streams():
         name = entry["stream"]["name"]
         namespace = entry["stream"].get("namespace")
-        if config_type != "sync":
+        if not replicating and scope is not None and (name, namespace) not in scope:
+            continue
+        if not replicating:
             records = 0
         elif isinstance(b.records_per_stream, dict):
             records = int(b.records_per_stream.get(name, default_records(name)))
@@ -58,7 +71,7 @@ def make_plan(state: EmulatorState, connection: Connection, config_type: str) ->
         else:
             records = default_records(name)
         streams.append((name, namespace, records))
-    if config_type != "sync":
+    if not replicating:
         # Resets move no data and do not fail in the emulator; they only take a moment.
         return JobPlan(
             duration_s=min(duration, 1.0 * state.settings.time_scale),
@@ -277,21 +290,50 @@ def running_job(state: EmulatorState, connection_id: str) -> JobView | None:
     return None
 
 
-def create_job(state: EmulatorState, connection: Connection, config_type: str) -> Job:
-    """Create and store a job for ``connection`` (the caller checks for conflicts)."""
+def create_job(
+    state: EmulatorState,
+    connection: Connection,
+    config_type: str,
+    *,
+    scope: list[tuple[str, str | None]] | None = None,
+    refresh_mode: str | None = None,
+) -> Job:
+    """Create and store a job for ``connection`` (the caller checks for conflicts).
+
+    A sync or refresh first runs Airbyte's discover and schema post-processing (emulator/schema.py); when
+    that leaves the connection inactive the job ends cancelled without replicating, as Airbyte's sync
+    workflow does.
+    """
     job_id = state.next_job_id()
-    plan = make_plan(state, connection, config_type)
-    rows = sqlite_destination.prepare_job(
-        state, connection, job_id, config_type, status_of=lambda earlier: view(state, earlier).status
-    )
-    if rows is not None:  # the stats report exactly the rows the job will write
-        plan.streams = [(name, ns, rows.get(name, 0)) for name, ns, _ in plan.streams]
+    stopped = False
+    if config_type in REPLICATION_TYPES:
+        schema.before_replication(state, connection)
+        stopped = connection.status != "active"
+    plan = make_plan(state, connection, config_type, scope)
+    if stopped:
+        plan.streams = [(name, ns, 0) for name, ns, _ in plan.streams]
+    else:
+        rows = sqlite_destination.prepare_job(
+            state,
+            connection,
+            job_id,
+            config_type,
+            status_of=lambda earlier: view(state, earlier).status,
+            scope=scope,
+            refresh_mode=refresh_mode,
+        )
+        if rows is not None:  # the stats report exactly the rows the job will write
+            plan.streams = [(name, ns, rows.get(name, 0)) for name, ns, _ in plan.streams]
+    now = state.now()
     job = Job(
         job_id=job_id,
         connection_id=connection.connection_id,
         config_type=config_type,
-        created_at=state.now(),
+        created_at=now,
         plan=plan,
+        cancelled_at=now if stopped else None,
+        scope=scope,
+        refresh_mode=refresh_mode,
     )
     state.jobs[job.job_id] = job
     return job
@@ -368,6 +410,11 @@ def job_read(v: JobView) -> dict[str, Any]:
         out["startedAt"] = int(v.started_at)
     if v.job.config_type == "reset_connection":
         out["resetConfig"] = {"streamsToReset": streams}
+    if v.job.config_type == "refresh":
+        scope = v.job.scope or [(n, ns) for n, ns, _ in v.job.plan.streams]
+        out["refreshConfig"] = {
+            "streamsToRefresh": [{"name": n, **({"namespace": ns} if ns else {})} for n, ns in scope]
+        }
     return out
 
 

@@ -140,6 +140,16 @@ def schedule_response(c: Connection) -> dict[str, Any]:
     return {"scheduleType": "manual"}
 
 
+#: Public ``nonBreakingSchemaUpdatesBehavior`` ↔ Config API ``nonBreakingChangesPreference``.
+_BEHAVIOR_IN = {
+    "ignore": "ignore",
+    "disable_connection": "disable",
+    "propagate_columns": "propagate_columns",
+    "propagate_fully": "propagate_fully",
+}
+_BEHAVIOR_OUT = {v: k for k, v in _BEHAVIOR_IN.items()}
+
+
 def connection_response(c: Connection) -> dict[str, Any]:
     """``ConnectionResponse``."""
     streams = []
@@ -164,7 +174,9 @@ def connection_response(c: Connection) -> dict[str, Any]:
         "workspaceId": c.workspace_id,
         "status": c.status,
         "schedule": schedule_response(c),
-        "nonBreakingSchemaUpdatesBehavior": c.non_breaking_changes_preference,
+        "nonBreakingSchemaUpdatesBehavior": _BEHAVIOR_OUT.get(
+            c.non_breaking_changes_preference, c.non_breaking_changes_preference
+        ),
         "namespaceDefinition": _NAMESPACE_OUT.get(c.namespace_definition, "destination"),
         "prefix": c.prefix,
         "configurations": {"streams": streams},
@@ -198,7 +210,7 @@ def job_response(state: EmulatorState, v: joblib.JobView) -> dict[str, Any]:
     return {
         "jobId": v.job.job_id,
         "status": v.status,
-        "jobType": "sync" if v.job.config_type == "sync" else "reset",
+        "jobType": _JOB_TYPES_OUT.get(v.job.config_type, "sync"),
         "startTime": iso(v.created_at),
         "connectionId": v.job.connection_id,
         "lastUpdatedAt": iso(v.updated_at),
@@ -483,7 +495,10 @@ def _apply_public_connection(
             raise bad_request(f"namespaceDefinition {ns!r} is invalid")
         body["namespaceDefinition"] = _NAMESPACE_IN[ns]
     if data.get("nonBreakingSchemaUpdatesBehavior") is not None:
-        body["nonBreakingChangesPreference"] = data["nonBreakingSchemaUpdatesBehavior"]
+        behavior = data["nonBreakingSchemaUpdatesBehavior"]
+        if behavior not in _BEHAVIOR_IN:
+            raise bad_request(f"nonBreakingSchemaUpdatesBehavior {behavior!r} is invalid")
+        body["nonBreakingChangesPreference"] = _BEHAVIOR_IN[behavior]
     schedule = data.get("schedule")
     if schedule is not None:
         stype = schedule.get("scheduleType")
@@ -631,6 +646,9 @@ async def streams(state: EmulatorState, request: Request) -> Any:
 
 
 _JOB_TYPES_IN = {"sync": "sync", "reset": "reset_connection", "clear": "reset_connection"}
+#: ``GET /jobs?jobType=`` also knows refreshes (started on the Config API or in Airbyte's UI).
+_JOB_TYPES_LISTED = {**_JOB_TYPES_IN, "refresh": "refresh"}
+_JOB_TYPES_OUT = {"sync": "sync", "reset_connection": "reset", "refresh": "refresh"}
 
 
 async def create_job(state: EmulatorState, request: Request) -> Any:
@@ -640,11 +658,17 @@ async def create_job(state: EmulatorState, request: Request) -> Any:
     job_type = data.get("jobType")
     if not is_uuid(cid):
         raise bad_request("connectionId is required and must be a UUID")
-    if job_type not in _JOB_TYPES_IN:
-        raise bad_request(f"jobType must be one of sync, reset; got {job_type!r}")
+    if job_type not in _JOB_TYPES_LISTED:
+        raise bad_request(f"jobType must be one of sync, reset, clear, refresh; got {job_type!r}")
     conn = state.connection(str(cid))
     if conn is None or conn.status == "deprecated":
         raise not_found("connection", cid)
+    if job_type == "refresh":
+        # JobsController.publicCreateJob: looked up the connection, then refuses every refresh.
+        message = "Refreshes are not supported in the public API"
+        raise ApiError(
+            422, problem(422, "unprocessable-entity", "unprocessable-entity", message, {"message": message})
+        )
     try:
         job = config_api.start_job(state, conn, _JOB_TYPES_IN[job_type])
     except ApiError as err:
@@ -672,7 +696,7 @@ async def list_jobs(state: EmulatorState, request: Request) -> Any:
         raise not_found("connection", cid)
     ws_ids = _workspace_filter(state, request)
     job_type = q.get("jobType")
-    if job_type and job_type not in _JOB_TYPES_IN:
+    if job_type and job_type not in _JOB_TYPES_LISTED:
         raise bad_request(f"jobType {job_type!r} is invalid")
     status = q.get("status")
     bounds = {
@@ -688,7 +712,7 @@ async def list_jobs(state: EmulatorState, request: Request) -> Any:
             conn = state.connection(job.connection_id)
             if conn is None or conn.workspace_id not in ws_ids:
                 continue
-        if job_type and job.config_type != _JOB_TYPES_IN[job_type]:
+        if job_type and job.config_type != _JOB_TYPES_LISTED[job_type]:
             continue
         v = joblib.view(state, job)
         if status and v.status != status:

@@ -522,6 +522,8 @@ def add_pair(
                 catalog=state.snapshot_catalog([s["stream"] for s in streams]),
             )
         )
+        # Creating the connection ran a discover: its result is the source's cached catalog.
+        state.actors[source_id].fetched_catalog = state.actors[source_id].catalog
     destination_id = stable_id("destination", workspace_id, destination_name)
     if destination_id not in state.actors:
         state.add_actor(

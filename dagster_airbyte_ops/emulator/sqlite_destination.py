@@ -138,11 +138,15 @@ def prepare_job(
     config_type: str,
     *,
     status_of: Callable[[Job], str],
+    scope: list[tuple[str, str | None]] | None = None,
+    refresh_mode: str | None = None,
 ) -> dict[str, int] | None:
     """Freeze the batch of a new job; returns rows per stream (None: not a SQLite connection).
 
     ``status_of`` derives a job's status; earlier jobs seen succeeded only now are written first, so the
-    new batch starts from their cursors.
+    new batch starts from their cursors. A refresh reads its streams (``scope``, else all) from scratch
+    and, in ``Truncate`` mode, replaces their tables; ``Merge`` adds to them. A clear (reset) empties the
+    tables of its streams (``scope``, else all) and forgets their cursors.
     """
     if not is_sqlite(state, connection):
         return None
@@ -155,17 +159,25 @@ def prepare_job(
                 local.pending.pop(earlier, None)
         specs = stream_specs(connection)
         batch = Batch(config_type, database_path(state, connection))
-        if config_type == "sync":
+        names = {name for name, _ in scope} if scope is not None else None
+        if config_type in ("sync", "refresh"):
             local.source.update_streams(specs)
             local.source.advance(state.now(), connection.behaviour.records_per_stream)
             for spec in specs:
-                saved = local.cursors.get(spec.name) if spec.incremental else None
+                refreshed = config_type == "refresh" and (names is None or spec.name in names)
+                saved = local.cursors.get(spec.name) if spec.incremental and not refreshed else None
                 rows = local.source.read(spec.name, saved)
                 batch.rows[spec.name] = rows
-                batch.modes[spec.name] = _destination_mode(connection, spec.name)
+                batch.modes[spec.name] = (
+                    "overwrite"
+                    if refreshed and refresh_mode == "Truncate"
+                    else _destination_mode(connection, spec.name)
+                )
                 batch.cursors[spec.name] = _max_cursor(rows, spec, saved)
         else:
             for spec in specs:
+                if names is not None and spec.name not in names:
+                    continue
                 batch.rows[spec.name] = []
                 batch.modes[spec.name] = "overwrite"
                 batch.cursors[spec.name] = None
@@ -184,10 +196,11 @@ def land(state: EmulatorState, job: Job) -> None:
             return
         if batch.path is not None:
             write_batch(batch.path, batch, emitted_at=state.now(), job_id=job.job_id)
-        if batch.config_type == "sync":
+        if batch.config_type in ("sync", "refresh"):
             local.cursors.update(batch.cursors)
         else:
-            local.cursors.clear()
+            for stream in batch.rows:
+                local.cursors.pop(stream, None)
 
 
 def write_batch(path: Path, batch: Batch, *, emitted_at: float, job_id: int) -> None:

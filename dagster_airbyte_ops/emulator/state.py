@@ -120,8 +120,11 @@ class Actor:
     configuration: dict[str, Any]
     created_at: int
     tombstone: bool = False
-    #: Discoverable catalog for sources: list of Config API ``AirbyteStream`` dicts.
+    #: Discoverable catalog for sources: list of Config API ``AirbyteStream`` dicts (the live schema;
+    #: replaced, never mutated in place, so a fetched catalog may share it).
     catalog: list[dict[str, Any]] = field(default_factory=list)
+    #: The most recent catalog a discover fetched (Airbyte's actor catalog cache); None: never discovered.
+    fetched_catalog: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -172,6 +175,11 @@ class Connection:
     created_at: int = 0
     non_breaking_changes_preference: str = "ignore"
     behaviour: Behaviour = field(default_factory=Behaviour)
+    #: The raw catalog the configured one was built from (``sourceCatalogId``); None: the sync catalog's
+    #: streams, as Airbyte falls back to.
+    source_catalog: list[dict[str, Any]] | None = None
+    #: ``breakingChange``: rewritten by every discover run against the connection.
+    breaking_change: bool = False
 
     def selected_streams(self) -> list[dict[str, Any]]:
         """The catalog entries whose ``config.selected`` is true (what a sync moves)."""
@@ -197,10 +205,15 @@ class Job:
 
     job_id: int
     connection_id: str
-    config_type: str  # "sync" | "reset_connection"
+    config_type: str  # "sync" | "reset_connection" | "refresh"
     created_at: float
     plan: JobPlan
     cancelled_at: float | None = None
+    #: Streams a clear or refresh targets (``resetConfig.streamsToReset``,
+    #: ``refreshConfig.streamsToRefresh``); None: all of them.
+    scope: list[tuple[str, str | None]] | None = None
+    #: ``Truncate`` or ``Merge`` for refresh jobs.
+    refresh_mode: str | None = None
 
 
 @dataclass

@@ -47,3 +47,24 @@ def test_sdk_lists_creates_and_reads_a_job(emulator: EmulatorServer) -> None:
 
     wait_for(succeeded, timeout=5, interval=0.1)
     assert emulator.admin.count("/applications/token") == 1  # the token was reused, not re-fetched
+
+
+def test_sdk_clear_is_answered_as_a_reset_and_refresh_is_refused(emulator: EmulatorServer) -> None:
+    sdk = airbyte_api.AirbyteAPI(server_url=emulator.public_api_url)
+    conns = sdk.connections.list_connections(request=api.ListConnectionsRequest(limit=1))
+    assert conns.connections_response is not None
+    cid = conns.connections_response.data[0].connection_id
+
+    cleared = sdk.jobs.create_job(
+        request=models.JobCreateRequest(connection_id=cid, job_type=models.JobTypeEnum.CLEAR)
+    )
+    assert cleared.job_response is not None
+    assert cleared.job_response.job_type == models.JobTypeEnum.RESET
+
+    with pytest.raises(airbyte_api.errors.SDKError) as refused:  # its error for an undeclared status
+        sdk.jobs.create_job(
+            request=models.JobCreateRequest(connection_id=cid, job_type=models.JobTypeEnum.REFRESH)
+        )
+    assert "422" in str(refused.value)
+    assert "Refreshes are not supported in the public API" in str(refused.value)
+    assert [j["configType"] for j in emulator.admin.jobs()] == ["reset_connection"]
