@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dagster_airbyte_ops.emulator import connector_behaviour, connector_specs, spec_validation
+from dagster_airbyte_ops.emulator import connector_behaviour, connector_specs, schema, spec_validation
 from dagster_airbyte_ops.emulator import jobs as joblib
-from dagster_airbyte_ops.emulator import schema
 from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, read_json
 from dagster_airbyte_ops.emulator.state import (
     Actor,
