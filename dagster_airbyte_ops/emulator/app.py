@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dagster_airbyte_ops.emulator import admin, auth, config_api, public_api
+from dagster_airbyte_ops.emulator import admin, auth, config_api, public_api, ui_pages
 from dagster_airbyte_ops.emulator.faults import Fault, FaultRegistry
 from dagster_airbyte_ops.emulator.http import json_response, problem
 from dagster_airbyte_ops.emulator.state import EmulatorState, LoggedRequest
@@ -293,6 +293,7 @@ def build_app(
             Mount("/api/public/v1", routes=public_routes),
             Mount("/v1", routes=public_routes),
             Mount(ADMIN_PREFIX, routes=admin.routes(state, faults)),
+            *ui_pages.routes(state),  # the web app's pages our job links open
         ],
         exception_handlers={HTTPException: _not_found},
     )

@@ -426,14 +426,14 @@ def job_info_read(v: JobView) -> dict[str, Any]:
             {
                 "attempt": attempt_read(a),
                 "logType": "formatted",
-                "logs": {"logLines": _log_lines(v, a)},
+                "logs": {"logLines": log_lines(v, a)},
             }
             for a in v.attempts
         ],
     }
 
 
-def _log_lines(v: JobView, a: AttemptView) -> list[str]:
+def log_lines(v: JobView, a: AttemptView) -> list[str]:
     lines = [f"Starting attempt {a.number} of job {v.job.job_id} for connection {v.job.connection_id}"]
     for name, _ns, s_re, s_rc, *_ in a.stream_stats:
         lines.append(f"Stream {name}: {s_re} records emitted, {s_rc} committed")
