@@ -1,12 +1,20 @@
 """Airbyte HTTP client: typed models, a retrying transport, and one client over both APIs.
 
-Nothing in here knows Dagster; errors come from :mod:`dagster_airbyte_ops.errors` so a single
-``except AirbyteOpsError`` covers every caller.
+Nothing in here knows Dagster; errors come from :mod:`dagster_airbyte_ops.errors` (and the typed
+subclasses of ``AirbyteApiError`` below) so a single ``except AirbyteOpsError`` covers every caller.
+
+Modules, all private behind this ``__init__``: ``_client`` (``AirbyteClient``, the interface, and how
+one is built), ``_config_api`` / ``_public_api`` (the two flavours implementing it; ``_config_paging``,
+``_job_queries`` what they need), ``_transport`` (HTTP, retries), ``_auth`` (credentials),
+``_errors`` (typed errors and their messages), ``models`` (typed records, public for its types).
 """
 
-from ._base import ApiFlavour
-from .client import CLOUD_PUBLIC_API_URL, AirbyteClient, build_auth, resolve_api
-from .config_api import ConfigApi
+from ._auth import Auth, BasicAuth, BearerAuth, ClientCredentialsAuth, NoAuth
+from ._client import CLOUD_PUBLIC_API_URL, AirbyteClient, build_auth, resolve_api
+from ._config_api import ConfigApi
+from ._errors import AirbyteJobNotFoundError, AirbyteNotFoundError, outcome_unknown
+from ._public_api import PublicApi
+from ._transport import Transport, parse_retry_after_s, should_retry
 from .models import (
     Attempt,
     CheckResult,
@@ -24,21 +32,14 @@ from .models import (
     SyncStats,
     Workspace,
 )
-from .public_api import PublicApi
-from .transport import (
-    Auth,
-    BasicAuth,
-    BearerAuth,
-    ClientCredentialsAuth,
-    NoAuth,
-    Transport,
-    parse_retry_after_s,
-    should_retry,
-)
+
+ApiFlavour = AirbyteClient  # the interface both flavours implement (its former name)
 
 __all__ = [
     "CLOUD_PUBLIC_API_URL",
     "AirbyteClient",
+    "AirbyteJobNotFoundError",
+    "AirbyteNotFoundError",
     "ApiFlavour",
     "Attempt",
     "Auth",
@@ -64,6 +65,7 @@ __all__ = [
     "Transport",
     "Workspace",
     "build_auth",
+    "outcome_unknown",
     "parse_retry_after_s",
     "resolve_api",
     "should_retry",

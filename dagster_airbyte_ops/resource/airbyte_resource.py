@@ -326,7 +326,7 @@ class AirbyteResource(dg.ConfigurableResource):
         try:
             while True:
                 job, expected = read_checked(
-                    lambda: self._get_job_or_explain(job_id),
+                    lambda: self.get_client().get_job(job_id),
                     expected,
                     log=self._log,
                     sleep=sleep_unless_interrupted,
@@ -366,21 +366,6 @@ class AirbyteResource(dg.ConfigurableResource):
         return self.get_client().cancel_job(job_id)
 
     # ---- internals ----------------------------------------------------------------------------
-
-    def _get_job_or_explain(self, job_id: int) -> Job:
-        try:
-            return self.get_client().get_job(job_id)
-        except AirbyteApiError as error:
-            if error.status == 404:
-                raise AirbyteApiError(
-                    f"Airbyte job {job_id} no longer exists (was Airbyte restarted or its job history "
-                    f"cleared?): {error}",
-                    method=error.method,
-                    path=error.path,
-                    status=404,
-                    airbyte_message=error.airbyte_message,
-                ) from None
-            raise
 
     def _cancel_quietly(self, job_id: int) -> None:
         try:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from typing import Literal
 
-from ..client import AirbyteClient
+from ..client import AirbyteClient, outcome_unknown
 from ..client.models import Job
 from ..errors import AirbyteApiError, SyncConflictError
 from .job_identity import ExpectedJob, utc_now
@@ -42,7 +42,7 @@ def trigger_or_attach(
         log.info("Connection %s already syncing (job %s); attaching to it.", connection_id, running.id)
         return running, True, ExpectedJob.of(running)
     except AirbyteApiError as error:
-        if error.status is not None and error.status < 500:
+        if not outcome_unknown(error):
             raise
         # The trigger may have reached Airbyte although its answer did not reach us.
         running = running_job(client, connection_id)

@@ -10,7 +10,13 @@ import time
 
 import pytest
 
-from dagster_airbyte_ops.client import ConnectionSchedule, JobStatus
+from dagster_airbyte_ops.client import (
+    AirbyteJobNotFoundError,
+    AirbyteNotFoundError,
+    ConnectionSchedule,
+    JobStatus,
+    outcome_unknown,
+)
 from dagster_airbyte_ops.errors import AirbyteApiError, AirbyteAuthError, SyncConflictError
 
 from .conftest import APIS, AUTH_MODES, make_client
@@ -345,3 +351,25 @@ def make_client_for_dead_server():
     from dagster_airbyte_ops.client import AirbyteClient
 
     return AirbyteClient(url="http://127.0.0.1:9", retry_backoff_s=0.01, request_timeout_s=1.0)
+
+
+@both_apis
+def test_typed_errors_for_unknown_objects_and_jobs(emulators, api):
+    """Callers tell "not found" and "job gone" apart by type, never by comparing status codes."""
+    server = emulators()
+    with make_client(server, api) as client:
+        with pytest.raises(AirbyteNotFoundError) as missing:
+            client.get_connection("00000000-0000-0000-0000-000000000000")
+        assert not isinstance(missing.value, AirbyteJobNotFoundError)
+        with pytest.raises(AirbyteJobNotFoundError) as gone:
+            client.get_job(987654)
+    assert gone.value.job_id == 987654 and gone.value.status == 404
+    assert "Airbyte job 987654 no longer exists" in str(gone.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "unknown"), [(None, True), (500, True), (502, True), (400, False), (404, False), (409, False)]
+)
+def test_outcome_unknown_only_without_a_clear_answer(status, unknown):
+    """A trigger that failed with a 5xx or no answer may have started a job; a 4xx did not."""
+    assert outcome_unknown(AirbyteApiError("x", status=status)) is unknown

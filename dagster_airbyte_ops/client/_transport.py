@@ -26,12 +26,10 @@ the running job".
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -40,18 +38,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..errors import AirbyteApiError, AirbyteAuthError
+from ..errors import AirbyteApiError
+from ._auth import Auth
+from ._errors import auth_error, describe_exception, status_error, unreachable_error
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_REQUEST_TIMEOUT_S",
     "DEFAULT_RETRY_BACKOFF_S",
     "MAX_BACKOFF_S",
-    "Auth",
-    "BasicAuth",
-    "BearerAuth",
-    "ClientCredentialsAuth",
-    "NoAuth",
     "Transport",
     "parse_retry_after_s",
     "should_retry",
@@ -62,10 +57,6 @@ DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 300.0  # a Retry-After longer than this is capped: a step should not sleep for hours
-TOKEN_REFRESH_FRACTION = 0.8  # refresh a token once 80 % of its lifetime has passed ...
-TOKEN_REFRESH_MARGIN_S = 30.0  # ... or 30 s before it expires, whichever comes first
-DEFAULT_TOKEN_LIFETIME_S = 180.0  # Airbyte <= 1.5; used when the token response has no expires_in
-MAX_MESSAGE_CHARS = 500
 
 _NOT_RETRIED_5XX = frozenset({501, 505})  # "not implemented" / "version not supported" never heal
 
@@ -115,178 +106,6 @@ def parse_retry_after_s(value: str | None, *, now: datetime | None = None) -> fl
 
 
 # --------------------------------------------------------------------------------------------------
-# Auth strategies
-# --------------------------------------------------------------------------------------------------
-
-
-class Auth:
-    """No credentials. Base class of the strategies: headers per request, reaction to a 401."""
-
-    name = "none"
-
-    def headers(self, transport: Transport) -> dict[str, str]:
-        """Headers to send with one request (may fetch a token through ``transport``)."""
-        return {}
-
-    def on_unauthorized(self) -> bool:
-        """Called on a 401: True if new credentials may help (the request is then sent once more)."""
-        return False
-
-    def secrets(self) -> list[str]:
-        """Every secret value this strategy holds, so messages can be scrubbed of them."""
-        return []
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-NoAuth = Auth
-
-
-class BasicAuth(Auth):
-    """HTTP basic auth (Airbyte OSS behind its default proxy)."""
-
-    name = "basic"
-
-    def __init__(self, username: str, password: str) -> None:
-        self.username = username
-        self._password = password
-        self._header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-    def headers(self, transport: Transport) -> dict[str, str]:
-        return {"Authorization": self._header}
-
-    def secrets(self) -> list[str]:
-        return [self._password, self._header, self._header.split(" ", 1)[1]]
-
-    def __repr__(self) -> str:
-        return f"BasicAuth(username={self.username!r}, password='***')"
-
-
-class BearerAuth(Auth):
-    """A static bearer token (an Airbyte application token or API key)."""
-
-    name = "bearer"
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def headers(self, transport: Transport) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    def secrets(self) -> list[str]:
-        return [self._token]
-
-    def __repr__(self) -> str:
-        return "BearerAuth(token='***')"
-
-
-class ClientCredentialsAuth(Auth):
-    """OAuth client credentials: exchange id + secret at ``token_url`` for short-lived bearer tokens.
-
-    Tokens live 180 s up to Airbyte 1.5 and 900 s from 1.6, so a long sync outlives several of them:
-    the token is refreshed ahead of expiry, and once more if Airbyte still answers 401.
-    """
-
-    name = "client_credentials"
-
-    def __init__(
-        self,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._refresh_at = 0.0
-        self._old_tokens: list[str] = []  # kept only to scrub them from messages
-        self.tokens_fetched = 0
-
-    def headers(self, transport: Transport) -> dict[str, str]:
-        with self._lock:
-            if self._token is None or self._clock() >= self._refresh_at:
-                self._fetch(transport)
-            return {"Authorization": f"Bearer {self._token}"}
-
-    def on_unauthorized(self) -> bool:
-        with self._lock:
-            self._refresh_at = 0.0  # forces a new token on the next request
-        return True
-
-    def _fetch(self, transport: Transport) -> None:
-        body = {
-            "client_id": self.client_id,
-            "client_secret": self._client_secret,
-            "grant-type": "client_credentials",
-        }
-        payload = transport.request("POST", self.token_url, json=body, authenticate=False, auth_endpoint=True)
-        token = payload.get("access_token") if isinstance(payload, Mapping) else None
-        if not isinstance(token, str) or not token:
-            raise AirbyteAuthError(
-                f"Airbyte POST {urlsplit(self.token_url).path}: the token response has no access_token",
-                method="POST",
-                path=urlsplit(self.token_url).path,
-            )
-        lifetime = payload.get("expires_in")
-        if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
-            lifetime = DEFAULT_TOKEN_LIFETIME_S
-        refresh_after = min(lifetime * TOKEN_REFRESH_FRACTION, max(lifetime - TOKEN_REFRESH_MARGIN_S, 0.0))
-        if self._token:
-            self._old_tokens = [*self._old_tokens[-9:], self._token]
-        self._token = token
-        self._refresh_at = self._clock() + refresh_after
-        self.tokens_fetched += 1
-
-    def secrets(self) -> list[str]:
-        return [self._client_secret, *([self._token] if self._token else []), *self._old_tokens]
-
-    def __repr__(self) -> str:
-        return (
-            f"ClientCredentialsAuth(token_url={self.token_url!r}, client_id={self.client_id!r}, "
-            "client_secret='***')"
-        )
-
-
-# --------------------------------------------------------------------------------------------------
-# Transport
-# --------------------------------------------------------------------------------------------------
-
-
-def _airbyte_message(response: requests.Response) -> str | None:
-    """Airbyte's own words from an error body: Config API ``{message}``, public ``{title, detail}``."""
-    text = response.text or ""
-    if not text.strip():
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        message = body.get("message")
-        if isinstance(message, str) and message:
-            return message
-        title, detail = body.get("title"), body.get("detail")
-        data = body.get("data")
-        data_message = data.get("message") if isinstance(data, Mapping) else None
-        parts = [p for p in (title, detail, data_message) if isinstance(p, str) and p]
-        if parts:
-            unique = list(dict.fromkeys(parts))
-            return ": ".join(unique)
-        error = body.get("error") or body.get("error_description")
-        if isinstance(error, str) and error:
-            return error
-        return None
-    if "<html" in text[:500].lower() or "<!doctype" in text[:500].lower():
-        match = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        title = match.group(1).strip() if match else ""
-        return f"HTML page{': ' + title if title else ''} (is the URL pointing at Airbyte's API?)"
-    return text.strip()
 
 
 class Transport:
@@ -423,11 +242,11 @@ class Transport:
             except requests.RequestException as exc:
                 if should_retry(exception=exc) and retry < budget:
                     delay = self.backoff_s(retry)
-                    self._warn(method, api_path, self._describe_exception(exc), delay, retry, budget)
+                    self._warn(method, api_path, describe_exception(exc), delay, retry, budget)
                     self._sleep(delay)
                     retry += 1
                     continue
-                raise self._exception_error(method, api_path, exc, retry) from None
+                raise unreachable_error(method, api_path, self.base_url, exc, retry, self.scrub) from None
 
             status = response.status_code
             if status == 401 and authenticate and not reauthenticated and self.auth.on_unauthorized():
@@ -435,7 +254,14 @@ class Transport:
                 self.logger.info("Airbyte %s %s: HTTP 401, fetching a new token", method, api_path)
                 continue
             if status in (401, 403) or (auth_endpoint and status == 400):
-                raise self._auth_error(method, api_path, response, auth_endpoint)
+                raise auth_error(
+                    method,
+                    api_path,
+                    response,
+                    auth_endpoint=auth_endpoint,
+                    auth_name=self.auth.name,
+                    scrub=self.scrub,
+                )
             if 200 <= status < 300:
                 return self._decode(method, api_path, response, expect_json)
             if should_retry(status=status) and retry < budget:
@@ -448,7 +274,7 @@ class Transport:
                 self._sleep(delay)
                 retry += 1
                 continue
-            raise self._status_error(method, api_path, response, retry)
+            raise status_error(method, api_path, response, retry, self.scrub)
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -457,65 +283,6 @@ class Transport:
             self.scrub(
                 f"Airbyte {method} {path}: {what}; retrying in {delay:.2f} s (retry {retry + 1} of {budget})"
             )
-        )
-
-    @staticmethod
-    def _describe_exception(exc: BaseException) -> str:
-        kind = type(exc).__name__
-        if isinstance(exc, requests.Timeout):
-            return f"timed out ({kind})"
-        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-            return f"connection dropped mid-response ({kind})"
-        if isinstance(exc, requests.ConnectionError):
-            return f"connection failed ({kind})"
-        return kind
-
-    def _exception_error(self, method: str, path: str, exc: BaseException, retries: int) -> AirbyteApiError:
-        host = urlsplit(self.base_url).netloc
-        # str(exc) may carry the request URL with its query; keep only the class and a path-free cause
-        cause = re.sub(r"https?://\S+|url: \S+", "<url>", str(exc))[:MAX_MESSAGE_CHARS]
-        tries = f" after {retries + 1} tries" if retries else ""
-        hint = "check the URL, that Airbyte is running, and the network"
-        if isinstance(exc, requests.exceptions.SSLError):
-            hint = "check the certificate, or set verify_tls=False for a self-signed one"
-        what = self._describe_exception(exc)
-        message = f"Airbyte {method} {path} failed{tries}: {what} to {host}: {cause}; {hint}"
-        return AirbyteApiError(self.scrub(message), method=method, path=path)
-
-    def _auth_error(
-        self, method: str, path: str, response: requests.Response, auth_endpoint: bool
-    ) -> AirbyteAuthError:
-        detail = _airbyte_message(response)
-        detail = self.scrub(detail[:MAX_MESSAGE_CHARS]) if detail else None
-        what = (
-            "the token endpoint refused the client credentials" if auth_endpoint else "credentials rejected"
-        )
-        fix = (
-            "check client_id/client_secret"
-            if auth_endpoint or self.auth.name == "client_credentials"
-            else "check the username/password or token"
-            if self.auth.name != "none"
-            else "this Airbyte requires credentials: set username/password, token or client_id/client_secret"
-        )
-        message = f"Airbyte {method} {path}: HTTP {response.status_code}, {what}"
-        message += f": {detail}" if detail else ""
-        message += f" ({fix}, auth={self.auth.name})"
-        return AirbyteAuthError(
-            message, method=method, path=path, status=response.status_code, airbyte_message=detail
-        )
-
-    def _status_error(
-        self, method: str, path: str, response: requests.Response, retries: int
-    ) -> AirbyteApiError:
-        detail = _airbyte_message(response)
-        detail = self.scrub(detail[:MAX_MESSAGE_CHARS]) if detail else None
-        reason = response.reason or ""
-        tries = f" after {retries + 1} tries" if retries else ""
-        message = f"Airbyte {method} {path} failed{tries}: HTTP {response.status_code} {reason}".rstrip()
-        if detail:
-            message += f": {detail}"
-        return AirbyteApiError(
-            self.scrub(message), method=method, path=path, status=response.status_code, airbyte_message=detail
         )
 
     def _decode(self, method: str, path: str, response: requests.Response, expect_json: bool) -> Any:

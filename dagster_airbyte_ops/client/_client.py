@@ -1,7 +1,9 @@
 """``AirbyteClient``: one interface over Airbyte's two HTTP APIs.
 
-It picks the API flavour and the auth strategy from its arguments, builds one :class:`Transport`, and
-delegates every operation to :class:`ConfigApi` or :class:`PublicApi` under the same method name.
+``AirbyteClient`` is the one interface: it declares every operation (abstract), and building one
+picks the API flavour and the auth strategy from the arguments and returns the flavour's class,
+:class:`ConfigApi` or :class:`PublicApi`, which implements the operations over one :class:`Transport`.
+So ``AirbyteClient(url=...)`` is a ``ConfigApi`` (or ``PublicApi``) and nothing forwards calls by hand.
 
 Choosing the flavour (``api="auto"``) is deliberately simple:
 
@@ -21,14 +23,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from ._base import ApiFlavour, ApiName
-from .config_api import ConfigApi
+from ._auth import Auth, BasicAuth, BearerAuth, ClientCredentialsAuth
+from ._transport import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT_S,
+    DEFAULT_RETRY_BACKOFF_S,
+    Transport,
+)
 from .models import (
     CheckResult,
     Connection,
@@ -43,19 +51,10 @@ from .models import (
     Stream,
     Workspace,
 )
-from .public_api import PublicApi
-from .transport import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT_S,
-    DEFAULT_RETRY_BACKOFF_S,
-    Auth,
-    BasicAuth,
-    BearerAuth,
-    ClientCredentialsAuth,
-    Transport,
-)
 
-__all__ = ["CLOUD_PUBLIC_API_URL", "AirbyteClient", "build_auth", "resolve_api"]
+__all__ = ["CLOUD_PUBLIC_API_URL", "AirbyteClient", "ApiName", "build_auth", "resolve_api"]
+
+ApiName = Literal["config", "public"]
 
 CLOUD_PUBLIC_API_URL = "https://api.airbyte.com/v1"
 CONFIG_API_PATH = "/api/v1"
@@ -113,8 +112,39 @@ def build_auth(
     return Auth()
 
 
+@dataclass(frozen=True)
+class _Endpoints:
+    root: str  # server root, "" when only the public API URL is known
+    public_api_url: str
+    api: ApiName
+
+
+def _endpoints(
+    url: str | None, api: Literal["config", "public", "auto"], public_api_url: str | None
+) -> _Endpoints:
+    """Server root, public API root and flavour from the constructor's arguments."""
+    root = (url or "").rstrip("/")
+    if root.endswith(PUBLIC_API_PATH):
+        public_api_url = public_api_url or root
+        root = root[: -len(PUBLIC_API_PATH)]
+    elif root.endswith(CONFIG_API_PATH):
+        root = root[: -len(CONFIG_API_PATH)]
+    if not root and not public_api_url:
+        raise ConfigError("url: give Airbyte's server root (e.g. http://localhost:8000) or public_api_url")
+    if public_api_url is None:
+        public_api_url = CLOUD_PUBLIC_API_URL if _is_cloud(root) else root + PUBLIC_API_PATH
+    stripped = public_api_url.rstrip("/")
+    flavour = resolve_api(api, root or None, stripped if not root else public_api_url)
+    if flavour == "config" and not root:
+        raise ConfigError("api='config' needs url (Airbyte's server root, e.g. http://localhost:8000)")
+    return _Endpoints(root, stripped, flavour)
+
+
 class AirbyteClient:
     """Talk to Airbyte (OSS or Cloud) through its Config API or public API.
+
+    ``AirbyteClient(...)`` builds the flavour's class (:class:`ConfigApi` or :class:`PublicApi`, both
+    subclasses): the operations below are the interface they implement, each flavour in its own module.
 
     Args:
         url: Airbyte's server root, e.g. ``http://localhost:8000`` (not the ``/api/v1`` path).
@@ -131,6 +161,23 @@ class AirbyteClient:
         verify_tls: verify Airbyte's TLS certificate.
         logger: receives retry warnings.
     """
+
+    api: ClassVar[ApiName]
+    _flavours: ClassVar[dict[str, type[AirbyteClient]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a flavour, and refuse one that leaves an operation unimplemented."""
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in _OPERATIONS if getattr(cls, name) is getattr(AirbyteClient, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} does not implement {', '.join(missing)}")
+        AirbyteClient._flavours.setdefault(cls.api, cls)
+
+    def __new__(cls, **kwargs: Any) -> AirbyteClient:
+        if cls is AirbyteClient:
+            ends = _endpoints(kwargs.get("url"), kwargs.get("api", "auto"), kwargs.get("public_api_url"))
+            cls = AirbyteClient._flavours[ends.api]
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -149,25 +196,11 @@ class AirbyteClient:
         verify_tls: bool = True,
         logger: logging.Logger | None = None,
     ) -> None:
-        root = (url or "").rstrip("/")
-        if root.endswith(PUBLIC_API_PATH):
-            public_api_url = public_api_url or root
-            root = root[: -len(PUBLIC_API_PATH)]
-        elif root.endswith(CONFIG_API_PATH):
-            root = root[: -len(CONFIG_API_PATH)]
-        if not root and not public_api_url:
-            raise ConfigError(
-                "url: give Airbyte's server root (e.g. http://localhost:8000) or public_api_url"
-            )
-        if public_api_url is None:
-            public_api_url = CLOUD_PUBLIC_API_URL if _is_cloud(root) else root + PUBLIC_API_PATH
-        self.url = root
-        self.public_api_url = public_api_url.rstrip("/")
-        self.api: ApiName = resolve_api(
-            api, root or None, self.public_api_url if not root else public_api_url
-        )
-        if self.api == "config" and not root:
-            raise ConfigError("api='config' needs url (Airbyte's server root, e.g. http://localhost:8000)")
+        ends = _endpoints(url, api, public_api_url)
+        if ends.api != self.api:
+            raise ConfigError(f"{type(self).__name__} speaks api={self.api!r}, not {ends.api!r}")
+        self.url = ends.root
+        self.public_api_url = ends.public_api_url
         auth = build_auth(
             token_url=self.public_api_url + TOKEN_PATH,
             username=username,
@@ -176,9 +209,8 @@ class AirbyteClient:
             client_id=client_id,
             client_secret=client_secret,
         )
-        base_url = root + CONFIG_API_PATH if self.api == "config" else self.public_api_url
         self.transport = Transport(
-            base_url,
+            ends.root + CONFIG_API_PATH if self.api == "config" else self.public_api_url,
             auth=auth,
             request_timeout_s=request_timeout_s,
             max_retries=max_retries,
@@ -186,16 +218,18 @@ class AirbyteClient:
             verify_tls=verify_tls,
             logger=logger,
         )
-        self.flavour: ApiFlavour = (
-            ConfigApi(self.transport) if self.api == "config" else PublicApi(self.transport)
-        )
+
+    @property
+    def flavour(self) -> AirbyteClient:
+        """The object implementing the operations: the client itself (kept for older callers)."""
+        return self
 
     def __repr__(self) -> str:
         return f"AirbyteClient(api={self.api!r}, url={self.url!r}, auth={self.transport.auth!r})"
 
     def close(self) -> None:
         """Close the HTTP session."""
-        self.flavour.close()
+        self.transport.close()
 
     def __enter__(self) -> AirbyteClient:
         return self
@@ -206,81 +240,77 @@ class AirbyteClient:
         self.close()
 
     # -- workspaces and definitions ------------------------------------------------------------------
-
     def list_workspaces(self) -> list[Workspace]:
-        return self.flavour.list_workspaces()
+        raise NotImplementedError
 
     def get_workspace(self, workspace_id: str) -> Workspace:
-        return self.flavour.get_workspace(workspace_id)
+        raise NotImplementedError
 
     def list_source_definitions(self, workspace_id: str | None = None) -> list[SourceDefinition]:
-        return self.flavour.list_source_definitions(workspace_id)
+        raise NotImplementedError
 
     def list_destination_definitions(self, workspace_id: str | None = None) -> list[DestinationDefinition]:
-        return self.flavour.list_destination_definitions(workspace_id)
+        raise NotImplementedError
 
     # -- sources -------------------------------------------------------------------------------------
-
     def list_sources(self, workspace_id: str) -> list[Source]:
-        return self.flavour.list_sources(workspace_id)
+        raise NotImplementedError
 
     def get_source(self, source_id: str) -> Source:
-        return self.flavour.get_source(source_id)
+        raise NotImplementedError
 
     def create_source(
         self, workspace_id: str, name: str, definition_id: str, configuration: dict[str, Any]
     ) -> Source:
-        return self.flavour.create_source(workspace_id, name, definition_id, configuration)
+        raise NotImplementedError
 
     def update_source(
         self, source_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
     ) -> Source:
-        return self.flavour.update_source(source_id, name=name, configuration=configuration)
+        raise NotImplementedError
 
     def delete_source(self, source_id: str) -> None:
-        self.flavour.delete_source(source_id)
+        raise NotImplementedError
 
     def check_source(self, source_id: str) -> CheckResult:
         """Config API only; the public API has no check endpoint (AirbyteApiError)."""
-        return self.flavour.check_source(source_id)
+        raise NotImplementedError
 
     def discover_schema(self, source_id: str) -> list[Stream]:
         """Streams of a source; JSON schemas only on the Config API."""
-        return self.flavour.discover_schema(source_id)
+        raise NotImplementedError
 
     # -- destinations --------------------------------------------------------------------------------
-
     def list_destinations(self, workspace_id: str) -> list[Destination]:
-        return self.flavour.list_destinations(workspace_id)
+        raise NotImplementedError
 
     def get_destination(self, destination_id: str) -> Destination:
-        return self.flavour.get_destination(destination_id)
+        raise NotImplementedError
 
     def create_destination(
         self, workspace_id: str, name: str, definition_id: str, configuration: dict[str, Any]
     ) -> Destination:
-        return self.flavour.create_destination(workspace_id, name, definition_id, configuration)
+        raise NotImplementedError
 
     def update_destination(
         self, destination_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
     ) -> Destination:
-        return self.flavour.update_destination(destination_id, name=name, configuration=configuration)
+        raise NotImplementedError
 
     def delete_destination(self, destination_id: str) -> None:
-        self.flavour.delete_destination(destination_id)
+        raise NotImplementedError
 
     def check_destination(self, destination_id: str) -> CheckResult:
         """Config API only; the public API has no check endpoint (AirbyteApiError)."""
-        return self.flavour.check_destination(destination_id)
+        raise NotImplementedError
 
     # -- connections ---------------------------------------------------------------------------------
-
     def list_connections(self, workspace_id: str) -> list[Connection]:
         """All connections with their streams (one call on the Config API, pages on the public API)."""
-        return self.flavour.list_connections(workspace_id)
+        raise NotImplementedError
 
     def get_connection(self, connection_id: str) -> Connection:
-        return self.flavour.get_connection(connection_id)
+        raise NotImplementedError
 
     def create_connection(
         self,
@@ -295,17 +325,7 @@ class AirbyteClient:
         namespace_format: str | None = None,
         prefix: str = "",
     ) -> Connection:
-        return self.flavour.create_connection(
-            source_id,
-            destination_id,
-            name=name,
-            streams=streams,
-            schedule=schedule,
-            status=status,
-            namespace_definition=namespace_definition,
-            namespace_format=namespace_format,
-            prefix=prefix,
-        )
+        raise NotImplementedError
 
     def update_connection(
         self,
@@ -315,23 +335,23 @@ class AirbyteClient:
         status: Literal["active", "inactive"] | None = None,
         schedule: ConnectionSchedule | None = None,
     ) -> Connection:
-        return self.flavour.update_connection(connection_id, name=name, status=status, schedule=schedule)
+        raise NotImplementedError
 
     def delete_connection(self, connection_id: str) -> None:
-        self.flavour.delete_connection(connection_id)
+        raise NotImplementedError
 
     # -- jobs ----------------------------------------------------------------------------------------
-
     def trigger_sync(self, connection_id: str) -> Job:
         """Start a sync; SyncConflictError (not retried) when one is already running."""
-        return self.flavour.trigger_sync(connection_id)
+        raise NotImplementedError
 
     def trigger_reset(self, connection_id: str) -> Job:
         """Start a reset; SyncConflictError (not retried) when a job is already running."""
-        return self.flavour.trigger_reset(connection_id)
+        raise NotImplementedError
 
     def get_job(self, job_id: int) -> Job:
-        return self.flavour.get_job(job_id)
+        """The job now; AirbyteJobNotFoundError when Airbyte no longer knows it."""
+        raise NotImplementedError
 
     def list_jobs(
         self,
@@ -345,24 +365,25 @@ class AirbyteClient:
         limit: int | None = None,
     ) -> list[Job]:
         """Jobs newest first; ``job_type=None`` lists every type."""
-        return self.flavour.list_jobs(
-            connection_id=connection_id,
-            workspace_id=workspace_id,
-            statuses=statuses,
-            job_type=job_type,
-            updated_after=updated_after,
-            created_after=created_after,
-            limit=limit,
-        )
+        raise NotImplementedError
 
     def cancel_job(self, job_id: int) -> Job:
         """Cancel a job; a job no longer running is returned unchanged."""
-        return self.flavour.cancel_job(job_id)
-
-    def find_running_job(self, connection_id: str) -> Job | None:
-        """The newest non-terminal sync job of the connection (to attach to after a 409), or None."""
-        return self.flavour.find_running_job(connection_id)
+        raise NotImplementedError
 
     def health(self) -> bool:
         """True when Airbyte answers its health check (one try, no retries)."""
-        return self.flavour.health()
+        raise NotImplementedError
+
+    def find_running_job(self, connection_id: str) -> Job | None:
+        """The newest non-terminal sync job of a connection, or None."""
+        running = [s for s in JobStatus if not s.is_terminal]
+        jobs = self.list_jobs(connection_id=connection_id, statuses=running, job_type="sync")
+        return jobs[0] if jobs else None
+
+
+_OPERATIONS = tuple(
+    name
+    for name, value in vars(AirbyteClient).items()
+    if callable(value) and not name.startswith("_") and name not in ("close", "find_running_job")
+)

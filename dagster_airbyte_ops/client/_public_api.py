@@ -21,7 +21,9 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from ..errors import AirbyteApiError
-from ._base import ApiFlavour, as_utc, conflict_error, filter_jobs, iso_z, normalise_statuses
+from ._client import AirbyteClient
+from ._errors import AirbyteJobNotFoundError, AirbyteNotFoundError, conflict_error
+from ._job_queries import as_utc, filter_jobs, iso_z, normalise_statuses
 from .models import (
     CheckResult,
     Connection,
@@ -36,9 +38,8 @@ from .models import (
     Stream,
     Workspace,
 )
-from .transport import Transport
 
-__all__ = ["PUBLIC_API_PAGE_SIZE", "PublicApi"]
+__all__ = ["PublicApi"]
 
 PUBLIC_API_PAGE_SIZE = 100  # the public API's maximum `limit`
 
@@ -56,14 +57,12 @@ def _data(payload: Any, path: str, *, bare_array: bool = True) -> list[Any]:
     return list(payload["data"])
 
 
-class PublicApi(ApiFlavour):
+class PublicApi(AirbyteClient):
     """Airbyte's public API over a :class:`Transport` whose base URL is the public API root."""
 
     api = "public"
 
-    def __init__(self, transport: Transport, *, page_size: int = PUBLIC_API_PAGE_SIZE) -> None:
-        super().__init__(transport)
-        self.page_size = max(1, min(page_size, PUBLIC_API_PAGE_SIZE))
+    page_size = PUBLIC_API_PAGE_SIZE
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -291,7 +290,10 @@ class PublicApi(ApiFlavour):
 
     def get_job(self, job_id: int) -> Job:
         """The job's status and committed totals (no attempts or per-stream stats on this API)."""
-        return self._get(f"jobs/{int(job_id)}", Job.from_public_api)
+        try:
+            return self._get(f"jobs/{int(job_id)}", Job.from_public_api)
+        except AirbyteNotFoundError as exc:
+            raise AirbyteJobNotFoundError.of(job_id, exc) from None
 
     def list_jobs(
         self,

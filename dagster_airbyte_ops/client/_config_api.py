@@ -11,7 +11,7 @@ Version differences handled here:
   other on 404/405, and remembers which one works.
 * ``sources/list_paginated`` / ``destinations/list_paginated`` likewise fall back to the plain lists.
 * ``sources/partial_update`` falls back to ``sources/update`` (with the current values filled in).
-* Job filters the server does not know are applied again locally (see ``_base.filter_jobs``).
+* Job filters the server does not know are applied again locally (see ``_job_queries.filter_jobs``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from ..errors import AirbyteApiError
-from ._base import ApiFlavour, as_utc, conflict_error, filter_jobs, iso_z, normalise_statuses
+from ._client import AirbyteClient
+from ._config_paging import CONFIG_API_PAGE_SIZE, MISSING_ENDPOINT, items, paginate
+from ._errors import AirbyteJobNotFoundError, AirbyteNotFoundError, conflict_error
+from ._job_queries import as_utc, filter_jobs, iso_z, normalise_statuses
 from .models import (
     CheckResult,
     Connection,
@@ -36,34 +39,22 @@ from .models import (
     Stream,
     Workspace,
 )
-from .transport import Transport
 
-__all__ = ["CONFIG_API_PAGE_SIZE", "ConfigApi"]
-
-CONFIG_API_PAGE_SIZE = 100
-_MISSING_ENDPOINT = (404, 405)
+__all__ = ["ConfigApi"]
 _JOB_TYPES_TO_CONFIG = {"reset": "reset_connection"}
 
 _T = TypeVar("_T")
 
 
-def _items(payload: Any, key: str, path: str) -> list[Any]:
-    if not isinstance(payload, dict) or not isinstance(payload.get(key), list):
-        raise AirbyteApiError(
-            f"{path}: unexpected response from Airbyte, field {key!r} is missing or not an array",
-            path=path,
-        )
-    return list(payload[key])
-
-
-class ConfigApi(ApiFlavour):
+class ConfigApi(AirbyteClient):
     """Airbyte's Config API over a :class:`Transport` whose base URL ends in ``/api/v1``."""
 
     api = "config"
 
-    def __init__(self, transport: Transport, *, page_size: int = CONFIG_API_PAGE_SIZE) -> None:
-        super().__init__(transport)
-        self.page_size = page_size
+    page_size = CONFIG_API_PAGE_SIZE
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._paginated: dict[str, bool] = {}  # endpoint family -> does list_paginated exist here?
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -75,25 +66,7 @@ class ConfigApi(ApiFlavour):
         return build(self._post(path, body), source=path)
 
     def _read_list(self, path: str, body: dict[str, Any], key: str, build: Callable[..., _T]) -> list[_T]:
-        return [build(item, source=path) for item in _items(self._post(path, body), key, path)]
-
-    def _paginate(self, path: str, body: dict[str, Any], key: str, build: Callable[..., _T]) -> list[_T]:
-        """Follow ``pagination: {pageSize, rowOffset}`` until a short page."""
-        out: list[_T] = []
-        offset = 0
-        first_ids: set[str] = set()
-        while True:
-            page_body = {**body, "pagination": {"pageSize": self.page_size, "rowOffset": offset}}
-            items = _items(self._post(path, page_body), key, path)
-            marker = repr(items[0])[:200] if items else ""
-            if marker and marker in first_ids:  # the server ignores rowOffset: stop, we have it all
-                break
-            first_ids.add(marker)
-            out.extend(build(item, source=path) for item in items)
-            if len(items) < self.page_size or len(items) > self.page_size:
-                break
-            offset += len(items)
-        return out
+        return [build(item, source=path) for item in items(self._post(path, body), key, path)]
 
     def _paginated_or_plain(
         self,
@@ -106,9 +79,9 @@ class ConfigApi(ApiFlavour):
         """Use ``*_list_paginated`` where it exists, else the plain list; remember which works."""
         if self._paginated.get(family, True):
             try:
-                result = self._paginate(paginated[0], paginated[1], key, build)
+                result = paginate(self._post, self.page_size, *paginated, key, build)
             except AirbyteApiError as exc:
-                if exc.status not in _MISSING_ENDPOINT:
+                if exc.status not in MISSING_ENDPOINT:
                     raise
                 self._paginated[family] = False
             else:
@@ -132,7 +105,7 @@ class ConfigApi(ApiFlavour):
             try:
                 workspaces = self._read_list("workspaces/list", {}, "workspaces", Workspace.from_config_api)
             except AirbyteApiError as exc:
-                if exc.status not in _MISSING_ENDPOINT:
+                if exc.status not in MISSING_ENDPOINT:
                     raise
         return workspaces
 
@@ -204,7 +177,7 @@ class ConfigApi(ApiFlavour):
         try:
             return self._read("sources/partial_update", body, Source.from_config_api)
         except AirbyteApiError as exc:
-            if exc.status not in _MISSING_ENDPOINT:
+            if exc.status not in MISSING_ENDPOINT:
                 raise
         current = self.get_source(source_id)  # 404 here means the source really is unknown
         full = {
@@ -239,7 +212,7 @@ class ConfigApi(ApiFlavour):
                 path=path,
                 airbyte_message=message,
             )
-        return [Stream.from_config_api(item, source=path) for item in _items(catalog, "streams", path)]
+        return [Stream.from_config_api(item, source=path) for item in items(catalog, "streams", path)]
 
     # -- destinations --------------------------------------------------------------------------------
 
@@ -277,7 +250,7 @@ class ConfigApi(ApiFlavour):
         try:
             return self._read("destinations/partial_update", body, Destination.from_config_api)
         except AirbyteApiError as exc:
-            if exc.status not in _MISSING_ENDPOINT:
+            if exc.status not in MISSING_ENDPOINT:
                 raise
         current = self.get_destination(destination_id)
         full = {
@@ -379,7 +352,10 @@ class ConfigApi(ApiFlavour):
 
     def get_job(self, job_id: int) -> Job:
         """The job with its attempts, per-stream stats and failure reasons."""
-        return self._read("jobs/get", {"id": int(job_id)}, Job.from_config_api)
+        try:
+            return self._read("jobs/get", {"id": int(job_id)}, Job.from_config_api)
+        except AirbyteNotFoundError as exc:
+            raise AirbyteJobNotFoundError.of(job_id, exc) from None
 
     def list_jobs(
         self,
@@ -437,19 +413,19 @@ class ConfigApi(ApiFlavour):
         seen: set[int] = set()
         while True:
             page_body = {**body, "pagination": {"pageSize": page_size, "rowOffset": offset}}
-            items = _items(self._post(path, page_body), "jobs", path)
-            page = [Job.from_config_api(item, source=path) for item in items]
+            answer = items(self._post(path, page_body), "jobs", path)
+            page = [Job.from_config_api(item, source=path) for item in answer]
             fresh = [job for job in page if job.id not in seen]
             seen.update(job.id for job in page)
             found.extend(fresh)
             matched = keep(found)
             if limit is not None and len(matched) >= limit:
                 return matched[:limit]
-            if len(items) < page_size or not fresh:
+            if len(answer) < page_size or not fresh:
                 return matched
             if created_after is not None and all(j.created_at <= as_utc(created_after) for j in page):
                 return matched  # newest first: every later page is older still
-            offset += len(items)
+            offset += len(answer)
 
     def cancel_job(self, job_id: int) -> Job:
         """Cancel a job; a job that is no longer running (409) is returned as it is."""
