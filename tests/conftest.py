@@ -80,9 +80,10 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
     ),
     Allowed(r"^/(api/public/)?v1/applications/token$", "bad client credentials answer 401", status=401),
     Allowed(
-        r"^/(api/public/)?v1/(connections|sources|destinations|workspaces|jobs|streams)$",
-        "a request breaking the spec's own parameter constraints (e.g. limit outside 1-100, SOURCE.md) is "
-        "refused with a 400 bad-request problem; the spec only declares responses to valid requests",
+        r"^/(api/public/)?v1/",
+        "a request breaking the spec's own parameter or body schema (e.g. limit outside 1-100, SOURCE.md; "
+        "a wrongly typed field) is refused with a 400 bad-request problem; the spec only declares "
+        "responses to valid requests",
         status=400,
     ),
     Allowed(
@@ -90,6 +91,30 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
         "SOURCE.md: a configuration failing the connector's specification is a 422 unprocessable-entity "
         "problem (SourceHandler.validateSource); the spec does not declare it",
         status=422,
+    ),
+    Allowed(
+        r"^/api/v1/",
+        "a required field missing or null fails bean validation: Airbyte's InvalidInputExceptionHandler "
+        "answers 400 InvalidInputExceptionInfo, on operations that declare only 404/422 too",
+        status=400,
+    ),
+    Allowed(
+        r"^/api/v1/",
+        "a body Jackson cannot map onto the request model is a 422 (InvalidJsonInputExceptionHandler) on "
+        "every operation, declared or not",
+        status=422,
+    ),
+    Allowed(
+        r"^/api/v1/",
+        "Airbyte's 422 for unparsable or unmappable JSON is a KnownExceptionInfo (InvalidJson[Input]"
+        "ExceptionHandler), without the validationErrors the spec's InvalidInputExceptionInfo requires",
+        error="'validationErrors' is a required property",
+    ),
+    Allowed(
+        r"^/api/v1/",
+        "Airbyte 2.0 answers invalid input with only {errorId} (airbyte-platform 75054177, 'remove "
+        "security risk data from error responses'); the spec still requires message",
+        error="'message' is a required property",
     ),
     Allowed(
         r"^/api/v1/workspaces/list$",

@@ -51,12 +51,18 @@ def expire_all_tokens(state: EmulatorState) -> int:
         return len(state.tokens)
 
 
+def same_secret(given: str | bytes, expected: str) -> bool:
+    """Constant-time comparison that takes any text: ``compare_digest`` refuses non-ASCII ``str``
+    (a TypeError, which was a 500 for a password like ``pässwörd``), so both sides go in as bytes."""
+    raw = given if isinstance(given, bytes) else str(given).encode("utf-8", "surrogateescape")
+    return secrets.compare_digest(raw, expected.encode("utf-8", "surrogateescape"))
+
+
 def valid_credentials(state: EmulatorState, client_id: str | None, client_secret: str | None) -> bool:
     """Whether a client id/secret pair may obtain a token."""
     s = state.settings
-    return secrets.compare_digest(str(client_id or ""), s.client_id) and secrets.compare_digest(
-        str(client_secret or ""), s.client_secret
-    )
+    id_ok = same_secret(client_id or "", s.client_id)
+    return same_secret(client_secret or "", s.client_secret) and id_ok
 
 
 def _token_ok(state: EmulatorState, value: str) -> bool:
@@ -80,15 +86,16 @@ def authorized(state: EmulatorState, authorization: str | None) -> bool:
     scheme = scheme.lower()
     credentials = credentials.strip()
     if scheme == "bearer":
-        if mode == "bearer" and secrets.compare_digest(credentials, state.settings.token):
+        # Header values arrive decoded as latin-1: back to their bytes, compared with the UTF-8 token.
+        if mode == "bearer" and same_secret(credentials.encode("latin-1", "replace"), state.settings.token):
             return True
         return _token_ok(state, credentials)
     if scheme == "basic" and mode == "basic":
         try:
-            user, _, password = base64.b64decode(credentials).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            # ValueError: a header with non-ASCII characters is not base64 at all.
+            user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
             return False
-        return secrets.compare_digest(user, state.settings.username) and secrets.compare_digest(
-            password, state.settings.password
-        )
+        user_ok = same_secret(user, state.settings.username)
+        return same_secret(password, state.settings.password) and user_ok
     return False

@@ -16,9 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dagster_airbyte_ops.emulator import connector_behaviour, connector_specs, schema, spec_validation
+from dagster_airbyte_ops.emulator import (
+    connector_behaviour,
+    connector_specs,
+    rejections,
+    schema,
+    spec_validation,
+)
 from dagster_airbyte_ops.emulator import jobs as joblib
-from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, read_json
+from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content
 from dagster_airbyte_ops.emulator.state import (
     Actor,
     Connection,
@@ -899,10 +905,11 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def _endpoint(state: EmulatorState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(state: EmulatorState, name: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        body = await read_json(request)
         try:
+            # Checked against Airbyte's request schema first: handlers get well-typed bodies.
+            body = rejections.config_body(state.profile, f"/{name}", await request.body())
             with state.lock:
                 result = handler(state, body)
         except ApiError as err:
@@ -919,7 +926,7 @@ def routes(state: EmulatorState) -> list[Route]:
     from dagster_airbyte_ops.emulator import refresh_clear  # its handlers build on this module's
 
     handlers = {**HANDLERS, **refresh_clear.HANDLERS}
-    out = [Route(f"/{name}", _endpoint(state, h), methods=["POST"]) for name, h in handlers.items()]
+    out = [Route(f"/{name}", _endpoint(state, name, h), methods=["POST"]) for name, h in handlers.items()]
 
     async def health(request: Request) -> Response:
         return json_response({"available": True})

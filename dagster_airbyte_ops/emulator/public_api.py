@@ -17,16 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dagster_airbyte_ops.emulator import auth, config_api, spec_validation
+from dagster_airbyte_ops.emulator import auth, config_api, rejections, spec_validation
 from dagster_airbyte_ops.emulator import jobs as joblib
-from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, problem
+from dagster_airbyte_ops.emulator.http import ApiError, is_uuid, json_response, no_content, problem, read_json
 from dagster_airbyte_ops.emulator.state import Actor, Connection, EmulatorState
 
-
 # ---------------------------------------------------------------------- problems
-def bad_request(message: str) -> ApiError:
-    """400 ``bad-request`` problem."""
-    return ApiError(400, problem(400, "bad-request", "bad-request", message, {"message": message}))
+bad_request = rejections.bad_request
 
 
 def not_found(resource_type: str, resource_id: Any) -> ApiError:
@@ -320,13 +317,14 @@ def _job(state: EmulatorState, request: Request) -> joblib.Job:
 
 
 async def _json(request: Request) -> dict[str, Any]:
+    """The request's body, already checked against its schema by the endpoint wrapper when it has one."""
+    checked = getattr(request.state, "checked_body", None)
+    if checked is not None:
+        return dict(checked)
     try:
-        return await config_api_read_json(request)
+        return await read_json(request)
     except ApiError as err:
         raise bad_request(str(err.body.get("message", "invalid JSON"))) from None
-
-
-config_api_read_json = config_api.read_json
 
 
 # ---------------------------------------------------------------------- endpoints
@@ -753,13 +751,12 @@ async def cancel_job(state: EmulatorState, request: Request) -> Any:
 def _endpoint(state: EmulatorState, handler: PublicHandler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
-            if handler in (token, create_connection, create_job) or request.method in (
-                "POST",
-                "PATCH",
-                "PUT",
-            ):
+            raw = None
+            if request.method in ("POST", "PATCH", "PUT"):
                 # Bodies are read before taking the lock; handlers then run atomically.
-                await request.body()
+                raw = await request.body()
+            # Parameters and body checked against Airbyte's request schemas (a 400 problem if not).
+            request.state.checked_body = rejections.public_request(request, raw)
             with state.lock:
                 result = await handler(state, request)
         except ApiError as err:
