@@ -1,4 +1,4 @@
-"""How each API refuses a request that fails :mod:`.validation`, in Airbyte's own error shapes.
+"""How each API refuses a request that fails :mod:`.request_validation`, in Airbyte's own error shapes.
 
 Config API (airbyte-commons-server ``errors/handlers``, read at airbyte-platform v1.6.0 and v2.0.0):
 
@@ -27,7 +27,7 @@ from starlette.requests import Request
 
 from dagster_airbyte_ops.emulator.http import ApiError, problem
 from dagster_airbyte_ops.emulator.profiles import VersionProfile
-from dagster_airbyte_ops.emulator.validation import Operation, Spec, Violation, spec
+from dagster_airbyte_ops.emulator.request_validation import Operation, Spec, Violation, spec
 
 MODEL_PACKAGE = "io.airbyte.api.model.generated"
 _MAPPING_CLASS = "com.fasterxml.jackson.databind.exc.MismatchedInputException"

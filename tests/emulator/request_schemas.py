@@ -1,9 +1,9 @@
 """Extract the request side of Airbyte's OpenAPI files into the emulator's ``request_schemas.json``.
 
 The emulator validates every request body and query parameter against Airbyte's own request schemas
-(``dagster_airbyte_ops/emulator/validation.py``). Parsing the 30,000 lines of YAML takes over a second,
-so the operations and the schemas they reach are extracted once into a compact JSON file shipped with
-the package; ``test_request_schemas.py`` fails when it no longer matches the vendored files.
+(``dagster_airbyte_ops/emulator/request_validation.py``). Parsing the 30,000 lines of YAML takes over a
+second, so the operations and the schemas they reach are extracted once into a compact JSON file shipped
+with the package; ``test_request_schemas.py`` fails when it no longer matches the vendored files.
 
 Regenerate with ``python -m tests.emulator.request_schemas`` from the repository root.
 """
