@@ -248,7 +248,8 @@ def _refund_rows(server: EmulatorServer, job_id: int) -> int:
 def test_refresh_mode_is_required_and_checked(shop) -> None:
     server, _, conn = shop
     missing = config_post(server.url, "connections/refresh", {"connectionId": conn["connectionId"]})
-    assert missing.status_code == 422 and "refreshMode" in missing.text
+    # A missing required field fails bean validation: 400 (Airbyte's InvalidInputExceptionHandler).
+    assert missing.status_code == 400 and "refreshMode" in missing.text
     wrong = config_post(
         server.url, "connections/refresh", {"connectionId": conn["connectionId"], "refreshMode": "truncate"}
     )
