@@ -30,8 +30,11 @@ dev: $(DEV_STAMP)
 	@$(BIN)/airbyte-ops dev --emulator-port $(EMULATOR_PORT) --port $(DAGSTER_PORT)
 
 ## test: the whole suite (unit, emulator, client, resource, Dagster, daemon, browser, PostgreSQL)
+## Installs Debian's chromium and postgresql first when missing (scripts/system-packages.sh), or stops
+## saying how; AIRBYTE_OPS_SKIP=browser,postgres leaves them out, listed at the end of the run.
 ## Four workers on two cores: most tests wait on HTTP, the daemon or the browser, not on the CPU.
 test: $(STAMP)
+	@scripts/system-packages.sh
 	$(BIN)/pytest -n 4 -q
 
 ## bench: benchmark tables, ours vs dagster-airbyte (not part of `make test`); writes benchmarks/results.md

@@ -11,7 +11,6 @@ differs from its spec there.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import pytest
+import skips
 import yaml
 
 from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
@@ -233,6 +233,10 @@ def openapi_validator() -> OpenAPIResponseValidator:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
+        "markers", "browser: drives Debian's Chromium (AIRBYTE_OPS_SKIP=browser leaves it out)"
+    )
+    skips.requested(config)  # an unknown part name stops the run before anything starts
+    config.addinivalue_line(
         "markers",
         "emulator(**settings): EmulatorSettings overrides for the emulator fixture",
     )
@@ -348,9 +352,10 @@ def postgres_server():
 
     bin_dir = find_pg_bin()
     if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI: {INSTALL_HINT}")
-        pytest.skip(f"PostgreSQL not installed: {INSTALL_HINT}")
+        pytest.fail(
+            f"PostgreSQL is missing: {INSTALL_HINT}; or leave these tests out: AIRBYTE_OPS_SKIP=postgres",
+            pytrace=False,
+        )
     server = PostgresServer.start(bin_dir)
     yield server
     server.stop()
@@ -434,6 +439,14 @@ def another_dagster_instance(request, tmp_path):
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skips.apply(config, items)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    skips.banner(terminalreporter, config)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests outside their module's ``POSTGRES_TESTS`` take ``dagster_instance`` on SQLite only.
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ports import free_port
 
-INSTALL_HINT = "install Debian's postgresql package (apt-get install -y postgresql); .ci/run does this"
+INSTALL_HINT = "install Debian's postgresql package (scripts/system-packages.sh, which make test runs)"
 
 
 def find_pg_bin() -> Path | None:

@@ -187,7 +187,12 @@ def build_deferred_sensor(
         else:
             cursor.jobs_after = None
         if events:
-            return dg.SensorResult(asset_events=events, cursor=cursor.serialize())
+            # A reason, or Dagster logs "Sensor function returned an empty result" for a tick that recorded.
+            return dg.SensorResult(
+                asset_events=events,
+                skip_reason=f"recorded {len(events)} event(s) of ended deferred syncs",
+                cursor=cursor.serialize(),
+            )
         waiting = f"{len(cursor.pending)} deferred job(s) still running" if cursor.pending else None
         return dg.SensorResult(skip_reason=waiting or "no deferred sync pending", cursor=cursor.serialize())
 

@@ -175,7 +175,12 @@ def build_observer_sensor(
             watermark=new_watermark, handled={k: v for k, v in handled.items() if v > keep_after}
         ).serialize()
         if events:
-            return dg.SensorResult(asset_events=events, cursor=new_cursor)
+            # A reason, or Dagster logs "Sensor function returned an empty result" for a tick that recorded.
+            return dg.SensorResult(
+                asset_events=events,
+                skip_reason=f"recorded {len(events)} materialization(s) of syncs started outside Dagster",
+                cursor=new_cursor,
+            )
         reason = "first tick: watching syncs that end from now on" if cursor is None else None
         return dg.SensorResult(
             skip_reason=reason or "no sync started outside Dagster has ended since the last tick",

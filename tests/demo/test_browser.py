@@ -31,22 +31,25 @@ UI_TIMEOUT_MS = 90_000
 STOP_TIMEOUT_S = 60.0
 CONNECTION_GROUPS = ("postgresql_minio", "mssql_s3", "crm_api_postgres", "shop_orders_sqlite")
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = [pytest.mark.timeout(420), pytest.mark.browser]
 
 
 def _require_browser() -> None:
-    """Skip without Chromium or Playwright on a workstation; in CI their absence is a failure."""
+    """Fail without Chromium or Playwright, saying how to get them (or AIRBYTE_OPS_SKIP=browser)."""
     problems = []
     if not CHROMIUM.exists():
-        problems.append(f"{CHROMIUM} is missing (apt-get install chromium)")
+        problems.append(f"{CHROMIUM} is missing (scripts/system-packages.sh installs it)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         problems.append("the playwright package is missing (pip install -e '.[test]')")
-    if problems and os.environ.get("CI"):
-        pytest.fail("browser test cannot run in CI: " + "; ".join(problems), pytrace=False)
     if problems:
-        pytest.skip("; ".join(problems))
+        pytest.fail(
+            "the browser test cannot run: "
+            + "; ".join(problems)
+            + "; or leave it out: AIRBYTE_OPS_SKIP=browser",
+            pytrace=False,
+        )
 
 
 @dataclass
@@ -197,6 +200,7 @@ def _check_materialize_a_connection_and_see_its_row_count(demo: Demo, page) -> N
     page.goto(f"{demo.ui}/assets/orders")
     expect(page.locator("body")).to_contain_text(re.compile(rf"Row count\s*{on_disk}(?!\d)"))
     _shot(page, "asset-row-count")
+    _check_the_job_link_opens_the_airbyte_job_page(demo, page)
 
     # The `downstream:` sensor then runs the demo's analytics on the rows that landed.
     countries = _wait_for_row_count(demo, "customer_counts")
@@ -209,6 +213,29 @@ def _check_materialize_a_connection_and_see_its_row_count(demo: Demo, page) -> N
     expect(page.locator("body")).to_contain_text(re.compile(rf"Row count\s*{days}(?!\d)"))
     expect(page.get_by_text("net_revenue_eur", exact=True)).to_be_visible()
     _shot(page, "downstream-asset")
+
+
+def _check_the_job_link_opens_the_airbyte_job_page(demo: Demo, page) -> None:
+    """`airbyte/job_url` in the materialization's metadata, clicked, opens the job's page (the emulator's)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{demo.ui}/assets/orders?view=events")
+    link = page.locator("a[href*='timeline?jobId=']").first
+    expect(link).to_be_visible()
+    assert (link.get_attribute("href") or "").startswith(demo.emulator)
+    if link.get_attribute("target") == "_blank":
+        with page.context.expect_page() as opened:
+            link.click()
+        job_page = opened.value
+    else:
+        link.click()
+        job_page = page
+    job_page.wait_for_load_state()
+    expect(job_page.locator("h1")).to_contain_text(re.compile(r"Job \d+: succeeded"))
+    expect(job_page.locator("body")).to_contain_text("Starting attempt 1 of job")
+    job_page.screenshot(path=str(ARTIFACTS / "airbyte-job-page.png"))
+    if job_page is not page:
+        job_page.close()
 
 
 def _check_the_schedules_page_shows_custom_crons_with_time_zones(demo: Demo, page) -> None:
