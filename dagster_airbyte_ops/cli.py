@@ -81,6 +81,10 @@ def _build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--apply", action="store_true", help="set those connections to manual in Airbyte")
     adopt.set_defaults(handler=_run_adopt_schedules)
 
+    from .cli_manage import add_commands
+
+    add_commands(commands, _add_config_argument)
+
     pools = commands.add_parser(
         "pools",
         help="max_concurrent_syncs as Dagster pool limits in $DAGSTER_HOME's instance (plan; --apply)",

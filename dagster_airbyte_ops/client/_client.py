@@ -41,6 +41,7 @@ from .models import (
     CheckResult,
     Connection,
     ConnectionSchedule,
+    ConnectorSpecification,
     Destination,
     DestinationDefinition,
     Job,
@@ -265,8 +266,14 @@ class AirbyteClient:
         raise NotImplementedError
 
     def update_source(
-        self, source_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        source_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Source:
+        """Change name and/or configuration; `replace_configuration` drops fields not sent."""
         raise NotImplementedError
 
     def delete_source(self, source_id: str) -> None:
@@ -293,11 +300,23 @@ class AirbyteClient:
         raise NotImplementedError
 
     def update_destination(
-        self, destination_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        destination_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Destination:
+        """Change name and/or configuration; `replace_configuration` drops fields not sent."""
         raise NotImplementedError
 
     def delete_destination(self, destination_id: str) -> None:
+        raise NotImplementedError
+
+    def get_connector_specification(
+        self, kind: Literal["source", "destination"], definition_id: str, workspace_id: str
+    ) -> ConnectorSpecification | None:
+        """A definition's specification (Config API); None on the public API, which serves none."""
         raise NotImplementedError
 
     def check_destination(self, destination_id: str) -> CheckResult:
@@ -334,7 +353,12 @@ class AirbyteClient:
         name: str | None = None,
         status: Literal["active", "inactive"] | None = None,
         schedule: ConnectionSchedule | None = None,
+        streams: Sequence[Stream] | None = None,
+        namespace_definition: NamespaceDefinition | None = None,
+        namespace_format: str | None = None,
+        prefix: str | None = None,
     ) -> Connection:
+        """Change the given settings; the others (the catalog when `streams` is None) are kept."""
         raise NotImplementedError
 
     def delete_connection(self, connection_id: str) -> None:

@@ -29,6 +29,7 @@ from .models import (
     CheckResult,
     Connection,
     ConnectionSchedule,
+    ConnectorSpecification,
     Destination,
     DestinationDefinition,
     Job,
@@ -166,7 +167,12 @@ class ConfigApi(AirbyteClient):
         return self._read("sources/create", body, Source.from_config_api)
 
     def update_source(
-        self, source_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        source_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Source:
         """Change name and/or configuration; unspecified values are kept."""
         body: dict[str, Any] = {"sourceId": source_id}
@@ -174,6 +180,10 @@ class ConfigApi(AirbyteClient):
             body["name"] = name
         if configuration is not None:
             body["connectionConfiguration"] = configuration
+        if replace_configuration and configuration is not None:
+            current = self.get_source(source_id)
+            body.setdefault("name", current.name)
+            return self._read("sources/update", body, Source.from_config_api)
         try:
             return self._read("sources/partial_update", body, Source.from_config_api)
         except AirbyteApiError as exc:
@@ -240,13 +250,22 @@ class ConfigApi(AirbyteClient):
         return self._read("destinations/create", body, Destination.from_config_api)
 
     def update_destination(
-        self, destination_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        destination_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Destination:
         body: dict[str, Any] = {"destinationId": destination_id}
         if name is not None:
             body["name"] = name
         if configuration is not None:
             body["connectionConfiguration"] = configuration
+        if replace_configuration and configuration is not None:
+            current = self.get_destination(destination_id)
+            body.setdefault("name", current.name)
+            return self._read("destinations/update", body, Destination.from_config_api)
         try:
             return self._read("destinations/partial_update", body, Destination.from_config_api)
         except AirbyteApiError as exc:
@@ -264,6 +283,14 @@ class ConfigApi(AirbyteClient):
 
     def delete_destination(self, destination_id: str) -> None:
         self._post("destinations/delete", {"destinationId": destination_id})
+
+    def get_connector_specification(
+        self, kind: Literal["source", "destination"], definition_id: str, workspace_id: str
+    ) -> ConnectorSpecification | None:
+        path = f"{kind}_definition_specifications/get"
+        body = {f"{kind}DefinitionId": definition_id, "workspaceId": workspace_id}
+        payload = self._post(path, body)
+        return ConnectorSpecification.from_config_api(payload, kind=kind, source=f"POST {path}")
 
     def check_destination(self, destination_id: str) -> CheckResult:
         return self._read(
@@ -318,8 +345,12 @@ class ConfigApi(AirbyteClient):
         name: str | None = None,
         status: Literal["active", "inactive"] | None = None,
         schedule: ConnectionSchedule | None = None,
+        streams: Sequence[Stream] | None = None,
+        namespace_definition: NamespaceDefinition | None = None,
+        namespace_format: str | None = None,
+        prefix: str | None = None,
     ) -> Connection:
-        """Change name, status and/or schedule; other settings (catalog included) are kept."""
+        """Change the given settings; the others (the catalog when `streams` is None) are kept."""
         body: dict[str, Any] = {"connectionId": connection_id}
         if name is not None:
             body["name"] = name
@@ -327,6 +358,14 @@ class ConfigApi(AirbyteClient):
             body["status"] = status
         if schedule is not None:
             body.update(schedule.to_config_api())
+        if streams is not None:
+            body["syncCatalog"] = {"streams": [s.to_config_api() for s in streams]}
+        if namespace_definition is not None:
+            body["namespaceDefinition"] = namespace_definition
+        if namespace_format is not None:
+            body["namespaceFormat"] = namespace_format
+        if prefix is not None:
+            body["prefix"] = prefix
         return self._read("connections/update", body, Connection.from_config_api)
 
     def delete_connection(self, connection_id: str) -> None:

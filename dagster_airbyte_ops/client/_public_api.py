@@ -28,6 +28,7 @@ from .models import (
     CheckResult,
     Connection,
     ConnectionSchedule,
+    ConnectorSpecification,
     Destination,
     DestinationDefinition,
     Job,
@@ -142,13 +143,21 @@ class PublicApi(AirbyteClient):
         return self._send("POST", "sources", body, Source.from_public_api)
 
     def update_source(
-        self, source_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        source_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Source:
         body: dict[str, Any] = {}
         if name is not None:
             body["name"] = name
         if configuration is not None:
             body["configuration"] = configuration
+        if replace_configuration and configuration is not None:
+            body.setdefault("name", self.get_source(source_id).name)
+            return self._send("PUT", f"sources/{source_id}", body, Source.from_public_api)
         return self._send("PATCH", f"sources/{source_id}", body, Source.from_public_api)
 
     def delete_source(self, source_id: str) -> None:
@@ -192,17 +201,31 @@ class PublicApi(AirbyteClient):
         return self._send("POST", "destinations", body, Destination.from_public_api)
 
     def update_destination(
-        self, destination_id: str, *, name: str | None = None, configuration: dict[str, Any] | None = None
+        self,
+        destination_id: str,
+        *,
+        name: str | None = None,
+        configuration: dict[str, Any] | None = None,
+        replace_configuration: bool = False,
     ) -> Destination:
         body: dict[str, Any] = {}
         if name is not None:
             body["name"] = name
         if configuration is not None:
             body["configuration"] = configuration
+        if replace_configuration and configuration is not None:
+            body.setdefault("name", self.get_destination(destination_id).name)
+            return self._send("PUT", f"destinations/{destination_id}", body, Destination.from_public_api)
         return self._send("PATCH", f"destinations/{destination_id}", body, Destination.from_public_api)
 
     def delete_destination(self, destination_id: str) -> None:
         self.transport.request("DELETE", f"destinations/{destination_id}")
+
+    def get_connector_specification(
+        self, kind: Literal["source", "destination"], definition_id: str, workspace_id: str
+    ) -> ConnectorSpecification | None:
+        """The public API serves no connector specifications (it lists definitions only): None."""
+        return None
 
     def check_destination(self, destination_id: str) -> CheckResult:
         """Not offered by the public API: raises AirbyteApiError."""
@@ -255,6 +278,10 @@ class PublicApi(AirbyteClient):
         name: str | None = None,
         status: Literal["active", "inactive"] | None = None,
         schedule: ConnectionSchedule | None = None,
+        streams: Sequence[Stream] | None = None,
+        namespace_definition: NamespaceDefinition | None = None,
+        namespace_format: str | None = None,
+        prefix: str | None = None,
     ) -> Connection:
         body: dict[str, Any] = {}
         if name is not None:
@@ -263,6 +290,16 @@ class PublicApi(AirbyteClient):
             body["status"] = status
         if schedule is not None:
             body["schedule"] = schedule.to_public_api()
+        if streams is not None:
+            body["configurations"] = {"streams": [s.to_public_api() for s in streams if s.selected]}
+        if namespace_definition is not None:
+            body["namespaceDefinition"] = (
+                "custom_format" if namespace_definition == "customformat" else namespace_definition
+            )
+        if namespace_format is not None:
+            body["namespaceFormat"] = namespace_format
+        if prefix is not None:
+            body["prefix"] = prefix
         return self._send("PATCH", f"connections/{connection_id}", body, Connection.from_public_api)
 
     def delete_connection(self, connection_id: str) -> None:

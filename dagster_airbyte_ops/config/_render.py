@@ -39,6 +39,18 @@ def render_path(loc: Iterable[Any]) -> str:
     return text or "(top level)"
 
 
+#: A message starting with this names a place below the field: `SUBPATH + ".password: problem"`.
+SUBPATH = "\u21b3"
+
+
+def _join_subpath(path: str, message: str) -> str:
+    """`path: message`, where a message about a place inside free-form data extends the path."""
+    if message.startswith(SUBPATH) and ": " in message:
+        below, rest = message[len(SUBPATH) :].split(": ", 1)
+        return f"{path}{below}: {rest}"
+    return f"{path}: {message}"
+
+
 def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[str]:
     """One `field.path: message` line per problem, in file order, duplicates removed."""
     lines: list[str] = []
@@ -48,7 +60,7 @@ def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list
         loc = tuple(error["loc"])
         if error["type"] == "missing" and loc in explained:
             continue
-        line = f"{render_path(loc)}: {_message(error, root, loc)}"
+        line = _join_subpath(render_path(loc), _message(error, root, loc))
         if line not in lines:
             lines.append(line)
     if len(lines) > MAX_ERRORS:

@@ -21,6 +21,7 @@ from pydantic import (
 
 from ._base import _NULLABLE, _exactly_one, _Model
 from ._text import custom_error
+from .declarations import ConnectionDeclaration
 from .envrefs import EnvInt, resolve_scalar
 from .instances import split_instance_ref
 from .schedule import ScheduleField, ScheduleSpec
@@ -126,6 +127,7 @@ class ConnectionEntry(_Model):
     streams: Annotated[list[NonEmptyStr], Field(min_length=1), AfterValidator(unique_items)] | None = None
     max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
     pool: Annotated[PoolName | None, _NULLABLE] = None
+    declare: ConnectionDeclaration | None = None  # this file creates and keeps the connection (manage/)
 
     _index: int = PrivateAttr(default=-1)
 

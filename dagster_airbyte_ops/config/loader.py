@@ -20,11 +20,12 @@ from ._render import render_validation_error
 from ._text import close_matches, show
 from ._yaml import load_yaml
 from .connections import connection_label, resolve_connection_ref
+from .declaration_checks import declaration_problems
 from .models import AirbyteOpsConfig
 
 CONFIG_ENV_VAR = "AIRBYTE_OPS_CONFIG"
 DEFAULT_CONFIG_FILENAME = "airbyte_ops.yaml"
-_SECTIONS = "airbyte, defaults, connections, downstream, alerts, max_concurrent_syncs"
+_SECTIONS = "airbyte, defaults, connections, sources, destinations, downstream, alerts, max_concurrent_syncs"
 
 
 def config_error(source: str, lines: list[str]) -> ConfigError:
@@ -161,6 +162,7 @@ def cross_checks(config: AirbyteOpsConfig) -> list[str]:
                 "names must be unique"
             )
     problems.extend(_name_cycles(config))
+    problems.extend(declaration_problems(config))
     return problems
 
 

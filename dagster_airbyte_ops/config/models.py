@@ -28,6 +28,7 @@ from pydantic import (
 from ._base import _NULLABLE, _exactly_one, _Model
 from ._text import custom_error
 from .connections import ConnectionEntry
+from .declarations import ConnectorDeclaration
 from .envrefs import EnvBool, EnvInt, EnvRef, Secret, environ_from, resolve_scalar
 from .instances import AirbyteInstance, AirbyteSettings, InstanceSettings
 from .schedule import DEFAULT_TIMEZONE
@@ -134,6 +135,8 @@ class AirbyteOpsConfig(_Model):
     instances: dict[str, InstanceSettings] | None = None  # instead of airbyte: (several Airbytes)
     defaults: Defaults = Field(default_factory=Defaults)
     connections: list[ConnectionEntry] = Field(default_factory=list)
+    sources: list[ConnectorDeclaration] = Field(default_factory=list)  # Airbyte as code (manage/)
+    destinations: list[ConnectorDeclaration] = Field(default_factory=list)
     downstream: list[DownstreamSpec] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
     observer: ObserverSettings = Field(default_factory=ObserverSettings)

@@ -383,6 +383,28 @@ async def get_workspace(state: EmulatorState, request: Request) -> Any:
     return _workspace_response(ws)
 
 
+def _list_definitions(kind: str) -> PublicHandler:
+    async def handler(state: EmulatorState, request: Request) -> Any:
+        wid = request.path_params["workspaceId"]
+        if not is_uuid(wid) or state.workspace(wid) is None:
+            raise not_found("workspace", wid)
+        return {
+            "data": [
+                {
+                    "id": d.definition_id,
+                    "name": d.name,
+                    "dockerRepository": d.docker_repository,
+                    "dockerImageTag": d.docker_image_tag,
+                    "documentationUrl": d.documentation_url,
+                }
+                for d in state.definitions.values()
+                if d.kind == kind
+            ]
+        }
+
+    return handler
+
+
 def _list_actors(kind: str) -> PublicHandler:
     async def handler(state: EmulatorState, request: Request) -> Any:
         ids = _workspace_filter(state, request)
@@ -778,6 +800,14 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("/health", e(health), methods=["GET"]),
         Route("/workspaces", e(list_workspaces), methods=["GET"]),
         Route("/workspaces/{workspaceId}", e(get_workspace), methods=["GET"]),
+        Route(
+            "/workspaces/{workspaceId}/definitions/sources", e(_list_definitions("source")), methods=["GET"]
+        ),
+        Route(
+            "/workspaces/{workspaceId}/definitions/destinations",
+            e(_list_definitions("destination")),
+            methods=["GET"],
+        ),
         Route("/sources", e(_list_actors("source")), methods=["GET"]),
         Route("/sources", e(_create_actor("source")), methods=["POST"]),
         Route("/sources/{sourceId}", e(_get_actor("source")), methods=["GET"]),

@@ -12,6 +12,7 @@ One module per entity: ``_actors`` (workspaces, definitions, sources, destinatio
 
 from ._actors import (
     CheckResult,
+    ConnectorSpecification,
     Destination,
     DestinationDefinition,
     Source,
@@ -19,7 +20,7 @@ from ._actors import (
     Workspace,
     connector_slug,
 )
-from ._connections import Connection, ConnectionSchedule, NamespaceDefinition, Stream
+from ._connections import PUBLIC_SYNC_MODES, Connection, ConnectionSchedule, NamespaceDefinition, Stream
 from ._jobs import (
     Attempt,
     FailureSummary,
@@ -31,10 +32,12 @@ from ._jobs import (
 )
 
 __all__ = [
+    "PUBLIC_SYNC_MODES",
     "Attempt",
     "CheckResult",
     "Connection",
     "ConnectionSchedule",
+    "ConnectorSpecification",
     "Destination",
     "DestinationDefinition",
     "FailureSummary",

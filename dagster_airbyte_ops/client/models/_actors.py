@@ -251,6 +251,29 @@ class Destination(_Model):
         )
 
 
+class ConnectorSpecification(_Model):
+    """A connector definition's specification (Config API ``*_definition_specifications/get``)."""
+
+    definition_id: str
+    connection_specification: dict[str, Any]
+    #: Destinations only: the destination sync modes it supports (None when not said).
+    supported_destination_sync_modes: list[str] | None = None
+
+    @classmethod
+    def from_config_api(
+        cls, payload: Mapping[str, Any], *, kind: str, source: str | None = None
+    ) -> ConnectorSpecification:
+        def build(f: _Fields) -> ConnectorSpecification:
+            modes = f.str_list("supportedDestinationSyncModes")
+            return cls(
+                definition_id=f.text(f"{kind}DefinitionId"),
+                connection_specification=f.opt_dict("connectionSpecification") or {},
+                supported_destination_sync_modes=modes or None,
+            )
+
+        return _build(cls, source, payload, build)
+
+
 class CheckResult(_Model):
     """Outcome of a connection check of a source or destination."""
 

@@ -49,6 +49,11 @@ class Stream(_Model):
     cursor_field: list[str] = Field(default_factory=list)
     primary_key: list[list[str]] = Field(default_factory=list)
     selected: bool = True
+    #: What the source offers for this stream (discovered streams only; None when the API does not say).
+    supported_sync_modes: list[str] | None = None
+    source_defined_cursor: bool = False
+    default_cursor_field: list[str] = Field(default_factory=list)
+    source_defined_primary_key: list[list[str]] = Field(default_factory=list)
 
     @property
     def public_sync_mode(self) -> str | None:
@@ -81,6 +86,9 @@ class Stream(_Model):
             modes = f.str_list("syncModes")
             default: tuple[SyncMode, str] = ("full_refresh", "overwrite")
             sync_mode, dest_mode = PUBLIC_SYNC_MODES.get(modes[0], default) if modes else default
+            source_modes: list[str] = sorted(
+                {PUBLIC_SYNC_MODES[m][0] for m in modes if m in PUBLIC_SYNC_MODES}
+            )
             return cls(
                 name=f.text("streamName"),
                 namespace=f.opt_str("streamnamespace") or f.opt_str("streamNamespace"),
@@ -88,6 +96,10 @@ class Stream(_Model):
                 destination_sync_mode=dest_mode,
                 cursor_field=f.str_list("defaultCursorField"),
                 primary_key=f.str_list_list("sourceDefinedPrimaryKey"),
+                supported_sync_modes=source_modes or None,
+                source_defined_cursor=bool(f.opt_bool("sourceDefinedCursorField")),
+                default_cursor_field=f.str_list("defaultCursorField"),
+                source_defined_primary_key=f.str_list_list("sourceDefinedPrimaryKey"),
             )
 
         return _build(cls, source, payload, build)
@@ -155,6 +167,10 @@ def _config_stream(f: _Fields) -> Stream:
         cursor_field=cursor,
         primary_key=pk,
         selected=selected,
+        supported_sync_modes=stream.str_list("supportedSyncModes") or None,
+        source_defined_cursor=bool(stream.opt_bool("sourceDefinedCursor")),
+        default_cursor_field=stream.str_list("defaultCursorField"),
+        source_defined_primary_key=stream.str_list_list("sourceDefinedPrimaryKey"),
     )
 
 
