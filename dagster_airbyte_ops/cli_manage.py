@@ -70,8 +70,9 @@ def _plan(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return result
 
 
-def run_plan(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_plan(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """`airbyte-ops plan`: print the diff; exit 0 / 2 / 1."""
+    out = out or sys.stdout
     result = _plan(args)
     print(render_plan(result), file=out)
     if result.problems:
@@ -79,8 +80,9 @@ def run_plan(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return EXIT_PENDING if result.pending else EXIT_NO_CHANGES
 
 
-def run_apply(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_apply(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """`airbyte-ops apply`: show the plan, confirm, write; exit 0 done (or nothing to do), 1 error."""
+    out = out or sys.stdout
     result = _plan(args)
     print(render_plan(result), file=out)
     blocked = refusals(result, allow_replace=args.replace)
