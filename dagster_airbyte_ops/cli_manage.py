@@ -17,7 +17,7 @@ from typing import TextIO
 from .config import load_config
 from .config.loader import find_config_path
 from .definitions import build_load_time_resource
-from .manage import apply_plan, make_plan, refusals, render_plan, state_path
+from .manage import ApplyError, apply_plan, make_plan, refusals, render_plan, state_path
 
 EXIT_NO_CHANGES = 0
 EXIT_ERROR = 1
@@ -107,6 +107,13 @@ def run_apply(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print("Not applied.", file=out)
             return EXIT_ERROR
     print("", file=out)
-    apply_plan(result, allow_replace=args.replace, say=lambda line: print(line, file=out))
+    try:
+        apply_plan(result, allow_replace=args.replace, say=lambda line: print(line, file=out))
+    except ApplyError as error:
+        print("\nApply stopped:", file=out)
+        for line in str(error).splitlines():
+            print(f"  {line}", file=out)
+        print("Everything before this step is done and recorded; fix it and run apply again.", file=out)
+        return EXIT_ERROR
     print("Apply complete.", file=out)
     return EXIT_NO_CHANGES

@@ -38,6 +38,7 @@ class DesiredActor:
     definition: Definition
     values: dict[str, Any]
     secret_paths: set[Path]
+    env_paths: dict[Path, str]
     check: bool
     validated: bool  # False when Airbyte served no specification
 
@@ -128,6 +129,7 @@ def _resolve_actor(
         definition=definition,
         values=checked.values,
         secret_paths=checked.secret_paths,
+        env_paths=checked.env_paths,
         check=item.check,
         validated=spec is not None,
     )

@@ -35,6 +35,8 @@ class FieldChange:
     before: Any
     after: Any
     secret: bool = False
+    #: The environment variable the new value comes from: shown by name, never by value.
+    after_env: str | None = None
 
 
 @dataclass
@@ -99,6 +101,7 @@ def actor_field_changes(
 ) -> list[FieldChange]:
     """Field-by-field differences of a source/destination; secrets by fingerprint when `state` is given."""
     secrets = _secret_dotted(actor)
+    env_names = {".".join(p): name for p, name in actor.env_paths.items()}
     want = flatten(actor.values)
     have = flatten(dict(live_config or {}))
     changes: list[FieldChange] = []
@@ -114,7 +117,8 @@ def actor_field_changes(
                     changes.append(FieldChange(path, None, None, secret=True))
             continue
         if want.get(path, _ABSENT) != have.get(path, _ABSENT):
-            changes.append(FieldChange(path, have.get(path), want.get(path)))
+            env = env_names.get(path)
+            changes.append(FieldChange(path, have.get(path), None if env else want.get(path), after_env=env))
     return changes
 
 

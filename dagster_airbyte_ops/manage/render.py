@@ -36,7 +36,8 @@ def _value(value: Any) -> str:
 def _field_line(change: FieldChange) -> str:
     if change.secret:
         return f"      {change.path}: (secret changed)"
-    return f"      {change.path}: {_value(change.before)} -> {_value(change.after)}"
+    after = f"${{{change.after_env}}}" if change.after_env else _value(change.after)
+    return f"      {change.path}: {_value(change.before)} -> {after}"
 
 
 def render_change(change: ResourceChange) -> list[str]:

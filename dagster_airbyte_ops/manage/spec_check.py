@@ -35,6 +35,8 @@ class CheckedConfiguration:
 
     values: dict[str, Any]
     secret_paths: set[Path] = field(default_factory=set)
+    #: Paths whose value comes from an environment variable → its name (shown instead of the value).
+    env_paths: dict[Path, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -107,6 +109,7 @@ class _Walker:
         self.connector = connector
         self.problems: list[str] = []
         self.secrets: set[Path] = set()
+        self.env: dict[Path, str] = {}
 
     def problem(self, where: str, text: str) -> None:
         self.problems.append(f"{where}: {text}")
@@ -123,14 +126,15 @@ class _Walker:
                 )
         types = _types(node)
         if isinstance(value, EnvRef):
+            self.env[path] = value.env
             text = value.resolve(self.environ)
             resolved = _coerce(text, types[0]) if types else text
             if types and not any(_type_ok(resolved, t) for t in types):
-                shown = "(hidden)" if secret else show(text)
+                # The value is never shown: a variable may hold a secret even where the field is not one.
                 self.problem(
                     where,
-                    f"environment variable {value.env} is {shown}, but the {self.connector} connector "
-                    f"expects {_KINDS.get(types[0], types[0])}; set it to one",
+                    f"environment variable {value.env} does not hold {_KINDS.get(types[0], types[0])}, "
+                    f"which the {self.connector} connector expects here; set it to one",
                 )
             return resolved
         if "oneOf" in node and isinstance(value, Mapping):
@@ -223,6 +227,7 @@ class _Walker:
     def free(self, value: Any, where: str, path: Path) -> Any:
         """A value the specification says nothing about: resolve references, guess secrets by name."""
         if isinstance(value, EnvRef):
+            self.env[path] = value.env
             if path and SECRET_KEY_RE.search(path[-1]):
                 self.secrets.add(path)
             return value.resolve(self.environ)
@@ -255,4 +260,6 @@ def check_configuration(
         values = walker.free(dict(configuration), where, ())
     else:
         values = walker.value(dict(configuration), spec, where, ())
-    return CheckedConfiguration(values=values, secret_paths=walker.secrets, problems=walker.problems)
+    return CheckedConfiguration(
+        values=values, secret_paths=walker.secrets, env_paths=walker.env, problems=walker.problems
+    )

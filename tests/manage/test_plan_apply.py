@@ -26,7 +26,10 @@ def test_create_then_no_op(managed):
     assert [s.name for s in sources] == ["Shop Postgres"]
     assert sources[0].configuration["password"] == PG_PASSWORD  # the secret reached Airbyte
     (conn,) = server.state.live_connections()
-    assert conn.prefix == "shop_" and {s["stream"]["name"] for s in conn.sync_catalog} == {"orders", "customers"}
+    assert conn.prefix == "shop_" and {s["stream"]["name"] for s in conn.sync_catalog} == {
+        "orders",
+        "customers",
+    }
     orders = next(s for s in conn.sync_catalog if s["stream"]["name"] == "orders")
     assert orders["config"]["syncMode"] == "incremental" and orders["config"]["cursorField"] == ["updated_at"]
     code, out = runner.run("plan")
@@ -119,8 +122,6 @@ def test_prune_deletes_only_managed(managed):
     runner.write(declarations())
     assert runner.run("apply", "--yes")[0] == 0
     wid = server.state.default_workspace_id
-    hand_made = server.admin_client if hasattr(server, "admin_client") else None
-    del hand_made
     # A source made by hand in Airbyte's UI: never touched.
     from tests.emulator.helpers import config_post
 
@@ -158,7 +159,8 @@ def test_partial_failure_then_converge(managed):
     code, out = runner.run("apply", "--yes")
     assert code == 1
     assert (
-        'connections[0].declare.streams[0].name: the source has no stream "ordres"; did you mean "orders"?' in out
+        'connections[0].declare.streams[0].name: the source has no stream "ordres"; did you mean "orders"?'
+        in out
     )
     assert 'created source "Shop Postgres"' in out and not server.state.live_connections()
     runner.write(declarations())
@@ -203,13 +205,13 @@ def test_check_connection_failure_stops_apply(managed):
     runner.write(data)
     code, out = runner.run("apply", "--yes")
     assert code == 1
-    assert "sources[0]: created source \"Shop Postgres\"" in out
+    assert 'sources[0]: created source "Shop Postgres"' in out
     assert "but Airbyte cannot connect with it: Could not connect with provided configuration." in out
     assert not server.state.live_connections()
 
 
 def test_state_file_lists_ids_and_fingerprints_only(managed):
-    server, runner = managed
+    _, runner = managed
     runner.write(declarations())
     assert runner.run("apply", "--yes")[0] == 0
     state = json.loads((runner.path.parent / "state.json").read_text())
