@@ -597,12 +597,12 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         "- name: a\n- name: b\n",
-        "airbyte_ops.yaml: expected a mapping of sections (airbyte, defaults, connections, downstream, alerts, max_concurrent_syncs) at the top level, got a list",
+        "airbyte_ops.yaml: expected a mapping of sections (airbyte, defaults, connections, sources, destinations, downstream, alerts, max_concurrent_syncs) at the top level, got a list",
         id="top-level-list",
     ),
     pytest.param(
         "hello\n",
-        'airbyte_ops.yaml: expected a mapping of sections (airbyte, defaults, connections, downstream, alerts, max_concurrent_syncs) at the top level, got "hello"',
+        'airbyte_ops.yaml: expected a mapping of sections (airbyte, defaults, connections, sources, destinations, downstream, alerts, max_concurrent_syncs) at the top level, got "hello"',
         id="top-level-scalar",
     ),
     pytest.param(

@@ -109,6 +109,15 @@ class Stream(_Model):
         stream: dict[str, Any] = {"name": self.name, "jsonSchema": self.json_schema or {}}
         if self.namespace is not None:
             stream["namespace"] = self.namespace
+        # What discover said about the stream travels back with it, as Airbyte's UI sends it.
+        if self.supported_sync_modes is not None:
+            stream["supportedSyncModes"] = list(self.supported_sync_modes)
+        if self.source_defined_cursor:
+            stream["sourceDefinedCursor"] = True
+        if self.default_cursor_field:
+            stream["defaultCursorField"] = list(self.default_cursor_field)
+        if self.source_defined_primary_key:
+            stream["sourceDefinedPrimaryKey"] = [list(k) for k in self.source_defined_primary_key]
         return {
             "stream": stream,
             "config": {
