@@ -148,6 +148,22 @@ def distinct_prefixes(server: EmulatorServer) -> None:
             connection.prefix = f"c{index:05d}_"
 
 
+def seed_history(server: EmulatorServer, count: int = 3, gap_s: float = 3600.0) -> None:
+    """Give every connection `count` finished syncs in the past, of the emulator's default length.
+
+    What a connection synced for a while has, and what predicted polling reads (one jobs-list call);
+    created straight in the emulator's state, an hour apart, so no real time passes.
+    """
+    from dagster_airbyte_ops.emulator import jobs as joblib
+
+    with server.state.lock:
+        now = server.state.now()
+        for connection in list(server.state.connections.values()):
+            for back in range(count, 0, -1):
+                job = joblib.create_job(server.state, connection, "sync")
+                job.created_at = now - back * gap_s
+
+
 def child_env(server: EmulatorServer, **extra: str) -> dict[str, str]:
     """The environment a child needs to build either subject against `server`."""
     env = dict(os.environ)

@@ -33,7 +33,7 @@ from ..errors import (
 )
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
-from .polling import AdaptivePolling
+from .polling import HISTORY_JOBS, AdaptivePolling, PredictedPolling, polling_for
 from .sync_result import SyncResult
 from .trigger import RunningSyncPolicy, trigger_or_attach
 
@@ -132,8 +132,10 @@ class AirbyteResource(dg.ConfigurableResource):
     poll_interval_s: float = Field(
         default=DEFAULT_POLL_INTERVAL_S,
         gt=0,
-        description="Longest wait between two job status polls, in seconds. Polling starts fast and "
-        "backs off to this ceiling.",
+        description="Longest wait between two job status polls, in seconds, when the sync's length "
+        "cannot be predicted: polling starts fast and backs off to this ceiling. With a history of the "
+        "connection's syncs, polls are sparse (a quarter of the predicted length apart, at least this, "
+        "at most 300 s) until just before the predicted end, then dense.",
     )
     sync_timeout_s: float | None = Field(
         default=DEFAULT_SYNC_TIMEOUT_S,
@@ -297,7 +299,22 @@ class AirbyteResource(dg.ConfigurableResource):
             return SyncResult.skipped_for(connection_id, job)
         if on_job is not None:
             on_job(job, attached)
-        return self._wait(expected, timeout_s=timeout_s, attached=attached)
+        polling = None if attached else self._predicted_polling(connection_id)
+        return self._wait(expected, timeout_s=timeout_s, attached=attached, polling=polling)
+
+    def _predicted_polling(self, connection_id: str) -> AdaptivePolling | PredictedPolling:
+        """Polling from the connection's recent successful syncs (one jobs-list call; polling.py).
+
+        Best effort: without an answer, polling is adaptive as for a connection with no history.
+        """
+        try:
+            history = self.get_client().list_jobs(
+                connection_id=connection_id, statuses=["succeeded"], job_type="sync", limit=HISTORY_JOBS
+            )
+        except AirbyteApiError as error:
+            self._log.debug("No job history for connection %s (%s); adaptive polling.", connection_id, error)
+            history = []
+        return polling_for(history, max_interval_s=self.poll_interval_s)
 
     def wait(
         self,
@@ -316,14 +333,24 @@ class AirbyteResource(dg.ConfigurableResource):
         expected = ExpectedJob(job_id, connection_id, created_at=created_at)
         return self._wait(expected, timeout_s=timeout_s, attached=attached)
 
-    def _wait(self, expected: ExpectedJob, *, timeout_s: float | None, attached: bool) -> SyncResult:
+    def _wait(
+        self,
+        expected: ExpectedJob,
+        *,
+        timeout_s: float | None,
+        attached: bool,
+        polling: AdaptivePolling | PredictedPolling | None = None,
+    ) -> SyncResult:
         job_id = expected.job_id
         connection_id = expected.connection_id
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
-        polling = AdaptivePolling(max_interval_s=self.poll_interval_s)
+        polling = polling or AdaptivePolling(max_interval_s=self.poll_interval_s)
         started = time.monotonic()
         last_status: JobStatus | None = None
         try:
+            if polling.wait_before_first_read:  # the trigger's answer was the first read
+                first = polling.next_delay_s(0.0)
+                sleep_unless_interrupted(first if limit_s is None else min(first, limit_s))
             while True:
                 job, expected = read_checked(
                     lambda: self.get_client().get_job(job_id),
