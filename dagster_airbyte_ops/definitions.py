@@ -22,6 +22,7 @@ from .assets.catalog import (
 )
 from .assets.connection_assets import DEFAULT_RESOURCE_KEY, build_connection_assets
 from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
+from .checks.drift import drift_definitions
 from .checks.freshness import freshness_definitions
 from .client.models import Connection
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
@@ -295,6 +296,7 @@ FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], 
     deferred_definitions,
     chain_definitions,
     freshness_definitions,
+    drift_definitions,
     concurrency_definitions,
     alert_definitions,
 ]

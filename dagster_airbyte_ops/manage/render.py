@@ -33,11 +33,16 @@ def _value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 3] + "..."
 
 
-def _field_line(change: FieldChange) -> str:
+def render_field(change: FieldChange) -> str:
+    """`path: before -> after`; a secret as `(secret changed)`, an environment value by its name."""
     if change.secret:
-        return f"      {change.path}: (secret changed)"
+        return f"{change.path}: (secret changed)"
     after = f"${{{change.after_env}}}" if change.after_env else _value(change.after)
-    return f"      {change.path}: {_value(change.before)} -> {after}"
+    return f"{change.path}: {_value(change.before)} -> {after}"
+
+
+def _field_line(change: FieldChange) -> str:
+    return f"      {render_field(change)}"
 
 
 def render_change(change: ResourceChange) -> list[str]:
