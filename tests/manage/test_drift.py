@@ -50,8 +50,8 @@ def test_drift_check_passes_then_fails_after_a_change_behind_the_files_back(mana
     text = after.metadata["differences"].value
     assert 'connection "Shop → SQLite": prefix: "ui_" -> "shop_"' in text
     assert (
-        'connection "Shop → SQLite": streams.customers.sync_mode: "full_refresh_append" -> "full_refresh_overwrite"'
-        in text
+        'connection "Shop → SQLite": streams.customers.sync_mode: '
+        '"full_refresh_append" -> "full_refresh_overwrite"' in text
     )
     assert 'source "Shop Postgres": host: "changed.internal" -> "db.internal"' in text
     assert PG_PASSWORD not in text and "**********" not in text
