@@ -60,9 +60,16 @@ def build_resource(
     return AirbyteResource(**kwargs)
 
 
+DAGSTER_DEFAULT_GROUP = "default"
+
+
 def group_name_for(config: AirbyteOpsConfig, entry: ConnectionEntry, connection_name: str) -> str:
     """The asset group of a selected connection's streams (the default translator shows it as is)."""
-    return entry.group or f"{config.instance_of(entry).group_prefix}{slugify(connection_name)}"
+    if entry.group:
+        return entry.group
+    if config.defaults.key_style == "dagster-airbyte":
+        return DAGSTER_DEFAULT_GROUP  # where dagster-airbyte's assets are (it sets no group)
+    return f"{config.instance_of(entry).group_prefix}{slugify(connection_name)}"
 
 
 def build_load_time_resource(
@@ -326,6 +333,7 @@ def _specs_for(
                 group_name=group_name_for(config, entry, connection.name),
                 tags=dict(entry.tags),
                 owners=tuple(entry.owners),
+                key_style=config.defaults.key_style,
             )
             spec = translator.get_asset_spec(props)
             previous = owner_of_key.get(spec.key)

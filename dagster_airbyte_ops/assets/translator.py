@@ -54,6 +54,8 @@ class AirbyteStreamProps:
     group_name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     owners: Sequence[str] = ()
+    #: `defaults.key_style`: "airbyte-ops", or "dagster-airbyte" for that integration's keys.
+    key_style: str = "airbyte-ops"
 
 
 class AirbyteTranslator:
@@ -87,6 +89,9 @@ class AirbyteTranslator:
         return f"{props.connection.prefix or ''}{props.stream.name}"
 
     def get_asset_key(self, props: AirbyteStreamProps) -> dg.AssetKey:
+        if props.key_style == "dagster-airbyte":
+            # dagster-airbyte 0.29 (translator.py): AssetKey(f"{prefix}{stream}"), the name unaltered.
+            return dg.AssetKey([*(key_part(part) for part in props.key_prefix), self.get_table_name(props)])
         namespace = self.get_destination_namespace(props)
         parts = [*props.key_prefix, *([namespace] if namespace else []), self.get_table_name(props)]
         return dg.AssetKey([key_part(part) for part in parts])

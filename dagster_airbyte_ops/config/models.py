@@ -52,6 +52,12 @@ AlertEvent = Annotated[AlertEventName, BeforeValidator(resolve_scalar)]
 # ---- defaults: ---------------------------------------------------------------------------------
 
 
+#: `airbyte-ops`: `[*key_prefix, destination namespace, prefix + stream]`, group = the connection's slug.
+#: `dagster-airbyte`: dagster-airbyte 0.29's `[prefix + stream]` (after any key_prefix) in Dagster's
+#: `default` group, so a code location switching to us keeps every asset's history, checks and lineage.
+KeyStyle = Literal["airbyte-ops", "dagster-airbyte"]
+
+
 class Defaults(_Model):
     """`defaults:` — values every connection entry inherits unless it sets its own."""
 
@@ -59,6 +65,7 @@ class Defaults(_Model):
     timezone: TimeZone = DEFAULT_TIMEZONE
     include_inactive: EnvBool = False
     group_prefix: GroupPrefix = ""
+    key_style: KeyStyle = "airbyte-ops"
 
 
 # ---- downstream: / alerts: ---------------------------------------------------------------------
