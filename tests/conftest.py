@@ -438,7 +438,6 @@ def another_dagster_instance(request, tmp_path):
         yield make
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skips.apply(config, items)
 
@@ -447,6 +446,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     skips.banner(terminalreporter, config)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests outside their module's ``POSTGRES_TESTS`` take ``dagster_instance`` on SQLite only.
 
