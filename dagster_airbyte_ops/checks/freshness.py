@@ -68,15 +68,48 @@ def build_freshness_sensor(
     name: str = FRESHNESS_SENSOR_NAME,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
-    """The sensor that launches evaluations of the due `checks` (Dagster's own)."""
+    """The sensor that launches evaluations of the due `checks`: Dagster's own, minus the checks of
+    assets never materialized.
+
+    Dagster's sensor evaluates a check that never ran at once, and a never-synced asset fails it
+    ("never observed/materialized"): a new deployment's first screen would show failing checks nobody
+    caused. A check here waits for its asset's first materialization (from our run, the observer or a
+    deferred sync); the run that brings it evaluates the check, and from then on Dagster's rules apply.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        return dg.build_sensor_for_freshness_checks(
+        dagsters = dg.build_sensor_for_freshness_checks(
             freshness_checks=list(checks),
             name=name,
             minimum_interval_seconds=FRESHNESS_SENSOR_INTERVAL_S,
             default_status=default_status,
         )
+    asset_keys = sorted({spec.asset_key for c in checks for spec in c.check_specs}, key=str)
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=FRESHNESS_SENSOR_INTERVAL_S,
+        asset_selection=dg.AssetSelection.checks(*checks),
+        default_status=default_status,
+        description=(dagsters.description or "")
+        + " A check waits for its asset's first materialization (never synced is not stale).",
+    )
+    def _freshness(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        never = {k for k in asset_keys if context.instance.get_latest_materialization_event(k) is None}
+        result = dagsters(context)
+        if not isinstance(result, dg.RunRequest):
+            return result if isinstance(result, dg.SkipReason) else dg.SkipReason("no check is due")
+        due = [key for key in result.asset_check_keys or [] if key.asset_key not in never]
+        if due:
+            return dg.RunRequest(asset_check_keys=due, tags=result.tags)
+        waiting = ", ".join(k.to_user_string() for k in sorted(never, key=str)[:5])
+        more = f" and {len(never) - 5} more" if len(never) > 5 else ""
+        return dg.SkipReason(
+            f"waiting for the first materialization of {len(never)} asset(s) before checking their "
+            f"freshness: {waiting}{more}"
+        )
+
+    return _freshness
 
 
 def freshness_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:

@@ -168,3 +168,20 @@ def test_severity_error_fails_the_check_as_an_error(emulator, tmp_path, instance
     assert not invoices.passed
     assert invoices.severity == dg.AssetCheckSeverity.ERROR
     assert all(e.severity == dg.AssetCheckSeverity.WARN for k, e in evaluations.items() if k in FRESH_KEYS)
+
+
+def test_a_check_waits_for_the_first_materialization_so_a_new_deployment_shows_no_failure(
+    defs, instance, emulator
+):
+    """Before anything ran, the sensor evaluates nothing (a never-synced asset is not "stale": the
+    first screen of a new deployment shows no failing check nobody caused). Once one stream is
+    materialized, only its check is evaluated."""
+    sensor = defs.get_sensor_def(FRESHNESS_SENSOR_NAME)
+    first = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert isinstance(first, dg.SkipReason), first
+    assert "waiting for the first materialization of 4 asset(s)" in (first.skip_message or "")
+    orders = dg.AssetKey(["public", "orders"])
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=orders))
+    request = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert isinstance(request, dg.RunRequest), request
+    assert {key.asset_key for key in request.asset_check_keys or []} == {orders}
