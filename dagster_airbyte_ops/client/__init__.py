@@ -6,13 +6,15 @@ subclasses of ``AirbyteApiError`` below) so a single ``except AirbyteOpsError`` 
 Modules, all private behind this ``__init__``: ``_client`` (``AirbyteClient``, the interface, and how
 one is built), ``_config_api`` / ``_public_api`` (the two flavours implementing it; ``_config_paging``,
 ``_job_queries`` what they need), ``_transport`` (HTTP, retries), ``_auth`` (credentials),
-``_errors`` (typed errors and their messages), ``models`` (typed records, public for its types).
+``_deadline`` (total deadlines per try and per operation), ``_errors`` (typed errors and their
+messages), ``models`` (typed records, public for its types).
 """
 
 from ._auth import Auth, BasicAuth, BearerAuth, ClientCredentialsAuth, NoAuth
 from ._client import CLOUD_PUBLIC_API_URL, AirbyteClient, build_auth, resolve_api
 from ._config_api import ConfigApi
-from ._errors import AirbyteJobNotFoundError, AirbyteNotFoundError, outcome_unknown
+from ._deadline import deadline
+from ._errors import AirbyteDeadlineError, AirbyteJobNotFoundError, AirbyteNotFoundError, outcome_unknown
 from ._public_api import PublicApi
 from ._transport import Transport, parse_retry_after_s, should_retry
 from .models import (
@@ -39,6 +41,7 @@ ApiFlavour = AirbyteClient  # the interface both flavours implement (its former 
 __all__ = [
     "CLOUD_PUBLIC_API_URL",
     "AirbyteClient",
+    "AirbyteDeadlineError",
     "AirbyteJobNotFoundError",
     "AirbyteNotFoundError",
     "ApiFlavour",
@@ -67,6 +70,7 @@ __all__ = [
     "Transport",
     "Workspace",
     "build_auth",
+    "deadline",
     "outcome_unknown",
     "parse_retry_after_s",
     "resolve_api",

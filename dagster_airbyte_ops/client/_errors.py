@@ -4,6 +4,8 @@ Callers decide on the type or on :func:`outcome_unknown`, never on a status code
 
 * :class:`AirbyteNotFoundError`: HTTP 404, the object does not exist (any more).
 * :class:`AirbyteJobNotFoundError`: a job read answered 404 (Airbyte restarted, job history cleared).
+* :class:`AirbyteDeadlineError`: the caller's total deadline passed (a sync's ``sync_timeout_s``);
+  no more tries are made.
 * :func:`outcome_unknown`: Airbyte's side failed (HTTP 5xx after the retries), no answer came at all
   (refused, dropped, timed out), or a 2xx answer could not be read: whether a write took effect is
   unknown, so a caller that triggered a job looks for it before giving up. These stay plain
@@ -26,11 +28,13 @@ import requests
 from ..errors import AirbyteApiError, AirbyteAuthError, SyncConflictError
 
 __all__ = [
+    "AirbyteDeadlineError",
     "AirbyteJobNotFoundError",
     "AirbyteNotFoundError",
     "airbyte_message",
     "auth_error",
     "conflict_error",
+    "deadline_error",
     "describe_exception",
     "outcome_unknown",
     "status_error",
@@ -38,6 +42,10 @@ __all__ = [
 ]
 
 MAX_MESSAGE_CHARS = 500
+
+
+class AirbyteDeadlineError(AirbyteApiError):
+    """The caller's deadline (``AirbyteClient.deadline``) passed before Airbyte answered."""
 
 
 class AirbyteNotFoundError(AirbyteApiError):
@@ -144,6 +152,16 @@ def unreachable_error(
         hint = "check the certificate, or set verify_tls=False for a self-signed one"
     message = f"Airbyte {method} {path} failed{tries}: {describe_exception(exc)} to {host}: {cause}; {hint}"
     return AirbyteApiError(scrub(message), method=method, path=path)
+
+
+def deadline_error(method: str, path: str, problem: str) -> AirbyteDeadlineError:
+    """The caller's deadline passed: no further try (``problem`` is what the last try ran into)."""
+    return AirbyteDeadlineError(
+        f"Airbyte {method} {path}: no answer before the caller's deadline (last: {problem}); "
+        "the time limit of the operation (sync_timeout_s for a sync) has passed",
+        method=method,
+        path=path,
+    )
 
 
 def auth_error(

@@ -16,6 +16,10 @@ Auth: none, basic, a static bearer token, or OAuth client credentials against Ai
 lifetime, or 30 s before the end, whichever comes first) and once more on a 401; a second 401 is an
 :class:`~dagster_airbyte_ops.errors.AirbyteAuthError`.
 
+Time: each try has a total deadline of ``request_timeout_s`` (connect + headers + body), not only
+requests' timeout per socket read, and a caller may bound a whole operation with
+:func:`~dagster_airbyte_ops.client.deadline` (see ``_deadline``).
+
 Secrets (password, tokens, client secret, the Authorization header) never appear in an error
 message, a log line or a ``repr``: every message goes through :meth:`Transport.scrub`.
 
@@ -40,7 +44,8 @@ import requests
 
 from ..errors import AirbyteApiError
 from ._auth import Auth
-from ._errors import auth_error, describe_exception, status_error, unreachable_error
+from ._deadline import DeadlineAdapter, TotalTimeout, remaining_s, watchdog
+from ._errors import auth_error, deadline_error, describe_exception, status_error, unreachable_error
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -114,7 +119,9 @@ class Transport:
     Args:
         base_url: the API root, e.g. ``http://localhost:8000/api/v1`` or ``https://api.airbyte.com/v1``.
         auth: an auth strategy (default: none).
-        request_timeout_s: connect and read timeout of every call, in seconds.
+        request_timeout_s: total time of one try (connect, headers, body), in seconds; a try still
+            unanswered then is cut off (see ``_deadline``) and retried like a timeout. With a
+            ``session`` passed in, only the per-read timeout applies (the watchdog cannot see its sockets).
         max_retries: retries after the first try of a call (so ``max_retries + 1`` tries at most).
         retry_backoff_s: first backoff step in seconds; doubles each retry, capped at ``max_backoff_s``.
         verify_tls: verify the server's TLS certificate.
@@ -147,6 +154,9 @@ class Transport:
         self.logger = logger or logging.getLogger(__name__)
         self._own_session = session is None
         self.session = session or requests.Session()
+        if self._own_session:  # total deadlines per try need connections the watchdog can cut
+            self.session.mount("http://", DeadlineAdapter())
+            self.session.mount("https://", DeadlineAdapter())
         self.session.headers.setdefault("Accept", "application/json")
         self._sleep = sleep
 
@@ -227,26 +237,36 @@ class Transport:
         budget = self.max_retries if max_retries is None else max(0, max_retries)
         retry = 0
         reauthenticated = False
+        problem = "no try yet"
         while True:
             headers = self.auth.headers(self) if authenticate else {}
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    timeout=self.request_timeout_s,
-                    verify=self.verify_tls,
-                )
-            except requests.RequestException as exc:
-                if should_retry(exception=exc) and retry < budget:
+            try_budget = self._try_budget_s(method, api_path, problem)
+            failure: requests.RequestException | None = None
+            with watchdog(try_budget) as watch:
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        json=json,
+                        params=params,
+                        headers=headers,
+                        timeout=try_budget,
+                        verify=self.verify_tls,
+                    )
+                except Exception as exc:
+                    if not watch.fired and not isinstance(exc, requests.RequestException):
+                        raise
+                    failure = exc if isinstance(exc, requests.RequestException) else None
+            if watch.fired:  # cut short: what arrived (even a 200 with the headers so far) is not an answer
+                failure = TotalTimeout(f"no complete answer within {try_budget:g} s")
+            if failure is not None:
+                problem = describe_exception(failure)
+                if should_retry(exception=failure) and retry < budget:
                     delay = self.backoff_s(retry)
-                    self._warn(method, api_path, describe_exception(exc), delay, retry, budget)
-                    self._sleep(delay)
+                    self._wait_to_retry(method, api_path, problem, delay, retry, budget)
                     retry += 1
                     continue
-                raise unreachable_error(method, api_path, self.base_url, exc, retry, self.scrub) from None
+                raise unreachable_error(method, api_path, self.base_url, failure, retry, self.scrub) from None
 
             status = response.status_code
             if status == 401 and authenticate and not reauthenticated and self.auth.on_unauthorized():
@@ -270,13 +290,32 @@ class Transport:
                     delay = min(retry_after, MAX_RETRY_AFTER_S)
                 else:
                     delay = self.backoff_s(retry)
-                self._warn(method, api_path, f"HTTP {status}", delay, retry, budget)
-                self._sleep(delay)
+                problem = f"HTTP {status}"
+                self._wait_to_retry(method, api_path, problem, delay, retry, budget)
                 retry += 1
                 continue
             raise status_error(method, api_path, response, retry, self.scrub)
 
     # -- helpers -------------------------------------------------------------------------------------
+
+    def _try_budget_s(self, method: str, path: str, problem: str) -> float:
+        """Seconds the next try may take: ``request_timeout_s``, less when the caller's deadline is near."""
+        left = remaining_s()
+        if left is None:
+            return self.request_timeout_s
+        if left <= 0:
+            raise deadline_error(method, path, problem)
+        return min(self.request_timeout_s, left)
+
+    def _wait_to_retry(
+        self, method: str, path: str, what: str, delay: float, retry: int, budget: int
+    ) -> None:
+        """Back off before a retry, unless the caller's deadline passes first (then stop now)."""
+        left = remaining_s()
+        if left is not None and left <= delay:
+            raise deadline_error(method, path, what)
+        self._warn(method, path, what, delay, retry, budget)
+        self._sleep(delay)
 
     def _warn(self, method: str, path: str, what: str, delay: float, retry: int, budget: int) -> None:
         self.logger.warning(

@@ -22,7 +22,7 @@ from dagster._utils.cached_method import cached_method
 from dagster_shared.utils.cached_method import get_cached_method_cache
 from pydantic import Field
 
-from ..client import AirbyteClient
+from ..client import AirbyteClient, AirbyteDeadlineError, deadline
 from ..client.models import Job, JobStatus
 from ..errors import (
     AirbyteApiError,
@@ -117,7 +117,10 @@ class AirbyteResource(dg.ConfigurableResource):
         "before they expire. Set it with dg.EnvVar('AIRBYTE_CLIENT_SECRET').",
     )
     request_timeout_s: float = Field(
-        default=DEFAULT_REQUEST_TIMEOUT_S, gt=0, description="Timeout of one HTTP request, in seconds."
+        default=DEFAULT_REQUEST_TIMEOUT_S,
+        gt=0,
+        description="Total time one HTTP request may take (connect, headers and body), in seconds; "
+        "a slower answer is cut off and retried.",
     )
     max_retries: int = Field(
         default=DEFAULT_MAX_RETRIES,
@@ -140,7 +143,7 @@ class AirbyteResource(dg.ConfigurableResource):
     sync_timeout_s: float | None = Field(
         default=DEFAULT_SYNC_TIMEOUT_S,
         description="A sync still running after this many seconds is cancelled in Airbyte and fails "
-        "with SyncTimeoutError. None waits forever.",
+        "with SyncTimeoutError; it bounds the whole sync, a stuck HTTP call included. None waits forever.",
     )
     cancel_on_termination: bool = Field(
         default=True,
@@ -291,16 +294,28 @@ class AirbyteResource(dg.ConfigurableResource):
         Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (cancelled after the
         timeout), SyncConflictError (a job was running and `on_running_sync='fail'`).
         """
-        job, attached, expected = trigger_or_attach(
-            self.get_client(), connection_id, policy=self.on_running_sync, log=self._log
-        )
+        started = time.monotonic()
+        limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
+        try:
+            with deadline(limit_s):  # sync_timeout_s bounds the trigger too, even a stuck call
+                job, attached, expected = trigger_or_attach(
+                    self.get_client(), connection_id, policy=self.on_running_sync, log=self._log
+                )
+        except AirbyteDeadlineError as error:
+            raise SyncTimeoutError(
+                f"Connection {connection_id}: Airbyte did not answer the trigger within the sync timeout "
+                f"of {limit_s:g} s; a job may have started in Airbyte ({error})"
+            ) from None
         if attached and self.on_running_sync == "skip":
             self._log.info("Connection %s already has job %s running; skipping.", connection_id, job.id)
             return SyncResult.skipped_for(connection_id, job)
         if on_job is not None:
             on_job(job, attached)
-        polling = None if attached else self._predicted_polling(connection_id)
-        return self._wait(expected, timeout_s=timeout_s, attached=attached, polling=polling)
+        polling = None
+        if not attached:
+            with deadline(None if limit_s is None else limit_s - (time.monotonic() - started)):
+                polling = self._predicted_polling(connection_id)
+        return self._wait(expected, timeout_s=timeout_s, attached=attached, polling=polling, started=started)
 
     def _predicted_polling(self, connection_id: str) -> AdaptivePolling | PredictedPolling:
         """Polling from the connection's recent successful syncs (one jobs-list call; polling.py).
@@ -340,24 +355,34 @@ class AirbyteResource(dg.ConfigurableResource):
         timeout_s: float | None,
         attached: bool,
         polling: AdaptivePolling | PredictedPolling | None = None,
+        started: float | None = None,
     ) -> SyncResult:
         job_id = expected.job_id
         connection_id = expected.connection_id
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
         polling = polling or AdaptivePolling(max_interval_s=self.poll_interval_s)
-        started = time.monotonic()
+        started = time.monotonic() if started is None else started
         last_status: JobStatus | None = None
+        last: Job | None = None
         try:
             if polling.wait_before_first_read:  # the trigger's answer was the first read
                 first = polling.next_delay_s(0.0)
                 sleep_unless_interrupted(first if limit_s is None else min(first, limit_s))
             while True:
-                job, expected = read_checked(
-                    lambda: self.get_client().get_job(job_id),
-                    expected,
-                    log=self._log,
-                    sleep=sleep_unless_interrupted,
-                )
+                left_s = None if limit_s is None else limit_s - (time.monotonic() - started)
+                if left_s is not None and left_s <= 0 and last is not None:
+                    raise self._timed_out(expected, limit_s or 0.0, last)
+                try:
+                    with deadline(left_s):  # a read stuck past the sync timeout is cut there
+                        job, expected = read_checked(
+                            lambda: self.get_client().get_job(job_id),
+                            expected,
+                            log=self._log,
+                            sleep=sleep_unless_interrupted,
+                        )
+                except AirbyteDeadlineError as error:
+                    raise self._timed_out(expected, limit_s or 0.0, last, cause=str(error)) from None
+                last = job
                 if job.status != last_status:
                     self._log.info(
                         "Airbyte job %s of connection %s: %s", job.id, job.connection_id, job.status.value
@@ -367,16 +392,7 @@ class AirbyteResource(dg.ConfigurableResource):
                     break
                 elapsed = time.monotonic() - started
                 if limit_s is not None and elapsed >= limit_s:
-                    self._cancel_quietly(job_id)
-                    raise SyncTimeoutError(
-                        f"Airbyte job {job_id} of connection {job.connection_id} ran past the sync "
-                        f"timeout of {limit_s:g} s and was cancelled. Job: "
-                        f"{self.job_url(job.connection_id, job_id)}",
-                        job_id=job_id,
-                        metadata=self._job_metadata(
-                            job, reason=f"ran past the sync timeout of {limit_s:g} s and was cancelled"
-                        ),
-                    )
+                    raise self._timed_out(expected, limit_s, job)
                 delay = polling.next_delay_s(elapsed)
                 if limit_s is not None:
                     delay = min(delay, max(limit_s - elapsed, 0.0))
@@ -394,9 +410,28 @@ class AirbyteResource(dg.ConfigurableResource):
 
     # ---- internals ----------------------------------------------------------------------------
 
+    def _timed_out(
+        self, expected: ExpectedJob, limit_s: float, job: Job | None, *, cause: str | None = None
+    ) -> SyncTimeoutError:
+        """Cancel the job and say so; ``cause`` when a call to Airbyte itself got no answer in time."""
+        job_id = expected.job_id
+        connection_id = job.connection_id if job is not None else expected.connection_id or ""
+        with deadline(self.request_timeout_s):  # one request timeout for the cancel and the link
+            self._cancel_quietly(job_id)
+            url = self.job_url(connection_id, job_id)
+        reason = f"ran past the sync timeout of {limit_s:g} s and was cancelled"
+        why = f" (the last call to Airbyte got no answer in time: {cause})" if cause else ""
+        return SyncTimeoutError(
+            f"Airbyte job {job_id} of connection {connection_id} {reason}{why}. Job: {url}",
+            job_id=job_id,
+            metadata=self._job_metadata(job, reason=reason) if job is not None else None,
+        )
+
     def _cancel_quietly(self, job_id: int) -> None:
         try:
-            self.get_client().cancel_job(job_id)
+            # Bounded by one request timeout (the sync's own deadline has ended when this runs).
+            with deadline(self.request_timeout_s):
+                self.get_client().cancel_job(job_id)
         except AirbyteApiError as error:
             self._log.error("Could not cancel Airbyte job %s: %s", job_id, error)
 
