@@ -185,6 +185,7 @@ def _actor_change(
                 f'{actor.where}.name: a {actor.kind} "{actor.name}" made by hand uses another connector; '
                 "rename the declaration or delete that one in Airbyte"
             )
+        _unmanaged_users(plan, actor.kind, actor.name, found.id, "replacing")
         return change
     change.fields = actor_field_changes(actor, found.configuration or {}, state)
     if adopted:
@@ -284,6 +285,22 @@ def _check_streams_now(conn: DesiredConnection, plan: Plan, src: ResourceChange 
     plan.problems.extend(check_streams(conn, discovered, modes))
 
 
+def _unmanaged_users(plan: Plan, kind: str, name: str, actor_id: str, doing: str) -> bool:
+    """Refuse to delete a source/destination that a connection this file does not manage uses."""
+    managed = {r.id for r in plan.state.resources.values()}
+    users = [
+        c
+        for c in plan.live.connections
+        if actor_id in (c.source_id, c.destination_id) and c.id not in managed and c.status != "deprecated"
+    ]
+    if users:
+        plan.problems.append(
+            f'{kind} "{name}": connection "{users[0].name}", which this file does not manage, uses it; '
+            f"{doing} it would disable that connection: delete or re-point the connection first"
+        )
+    return bool(users)
+
+
 def _deletions(plan: Plan) -> None:
     """Managed resources no longer declared: deleted with --prune, reported otherwise."""
     declared = {c.key for c in plan.changes}
@@ -303,18 +320,6 @@ def _deletions(plan: Plan) -> None:
         if not plan.prune:
             plan.notes.append(f'{kind} "{name}" is no longer declared; apply --prune deletes it')
             continue
-        if kind in ("source", "destination"):
-            users = [
-                c
-                for c in plan.live.connections
-                if managed.id in (c.source_id, c.destination_id)
-                and not any(r.id == c.id for r in plan.state.resources.values())
-            ]
-            if users:
-                plan.problems.append(
-                    f'{kind} "{name}": connection "{users[0].name}", which this file does not manage, '
-                    "uses it; "
-                    "deleting it would disable that connection: delete or re-point the connection first"
-                )
-                continue
+        if kind in ("source", "destination") and _unmanaged_users(plan, kind, name, managed.id, "deleting"):
+            continue
         plan.changes.append(ResourceChange(kind, name, "delete", managed.id))  # type: ignore[arg-type]

@@ -219,3 +219,33 @@ def test_state_file_lists_ids_and_fingerprints_only(managed):
     assert set(src) == {"id", "secrets"} and set(src["secrets"]) == {"password"}
     assert src["secrets"]["password"].startswith("hmac-sha256:")
     assert copy.deepcopy(SOURCE)["name"] == "Shop Postgres" and DESTINATION and CONNECTION
+
+
+def test_prune_refuses_a_source_a_hand_made_connection_uses(managed):
+    server, runner = managed
+    runner.write(declarations(connections=[]))
+    assert runner.run("apply", "--yes")[0] == 0
+    from tests.emulator.helpers import config_post
+
+    source = next(a for a in server.state.actors.values() if a.kind == "source")
+    destination = next(a for a in server.state.actors.values() if a.kind == "destination")
+    made = config_post(
+        server.url,
+        "connections/create",
+        {
+            "sourceId": source.actor_id,
+            "destinationId": destination.actor_id,
+            "status": "active",
+            "name": "By hand",
+        },
+    )
+    assert made.ok
+    runner.write(declarations(sources=[], destinations=[], connections=[]))
+    code, out = runner.run("plan", "--prune")
+    assert code == 1
+    assert (
+        'source "Shop Postgres": connection "By hand", which this file does not manage, uses it; deleting it '
+        "would disable that connection: delete or re-point the connection first"
+    ) in out
+    assert runner.run("apply", "--yes", "--prune")[0] == 1
+    assert server.state.source(source.actor_id) is not None
