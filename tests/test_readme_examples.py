@@ -32,6 +32,8 @@ def test_documented_configuration_loads(where, text):
         "AIRBYTE_USERNAME": "u",
         "AIRBYTE_CLIENT_SECRET": "x",
         "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T0/B0/x",
+        "SHOP_PG_PASSWORD": "x",
+        "WAREHOUSE_PASSWORD": "x",
     }
     data = yaml.safe_load(text)
     if isinstance(data, dict) and data.get("type") == "dagster_airbyte_ops.AirbyteOpsComponent":

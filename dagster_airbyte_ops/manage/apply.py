@@ -106,7 +106,8 @@ def _delete(plan: Plan, change: ResourceChange) -> None:
 def airbyte_refusal(where: str, exc: AirbyteApiError) -> ApplyError:
     """Airbyte's 422 on a configuration as `where.field: message` lines (the checks it ran, our words)."""
     text = exc.airbyte_message or str(exc)
-    found = re.findall(r"\$\.([\w.\[\]]+): ([^,\n]+)", text)
+    # Airbyte joins the errors with ", " and each starts with its JSON path: `$.port: string found, ...`.
+    found = re.findall(r"\$\.([\w.\[\]]+): (.*?)(?=, \$\.|\s*\n|\s*$)", text)
     if found:
         return ApplyError(
             "\n".join(f"{where}.{path}: Airbyte refused it: {msg.strip()}" for path, msg in found)

@@ -220,3 +220,17 @@ def test_incremental_needs_a_stream_that_supports_it(managed):
     runner.write(data)
     assert runner.run("apply", "--yes")[0] == 0
     assert runner.run("plan")[0] == 0
+
+
+@pytest.mark.parametrize("managed", ["public"], indirect=True)
+def test_public_api_leaves_validation_to_airbyte_and_shows_its_refusal(managed):
+    server, runner = managed
+    runner.write(src(port="5432"))
+    code, out = runner.run("plan")
+    assert code == 2
+    assert "this Airbyte serves no connector specifications (the public API has none)" in out
+    code, out = runner.run("apply", "--yes")
+    assert code == 1
+    lines = [line.strip() for line in out.splitlines()]
+    assert f"{SPEC}.port: Airbyte refused it: string found, integer expected" in lines, out
+    assert not server.state.actors
