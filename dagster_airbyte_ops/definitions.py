@@ -20,7 +20,7 @@ from .assets.catalog import (
     InstanceCatalogsLoader,
     fetch_catalog,
 )
-from .assets.connection_assets import DEFAULT_RESOURCE_KEY, build_connection_assets
+from .assets.connection_assets import build_connection_assets
 from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
 from .checks.drift import drift_definitions
 from .checks.freshness import freshness_definitions
@@ -31,6 +31,7 @@ from .config.loader import config_error
 from .errors import ConfigError
 from .execution.executor import airbyte_sync_executor
 from .execution.pools import concurrency_definitions, pool_for
+from .names import DEFAULT_RESOURCE_KEY, job_name, op_name, schedule_name
 from .resource.airbyte_resource import AirbyteResource
 from .schedules.schedule_builder import ScheduledConnection, build_connection_job, build_schedules
 from .sensors.after import chain_definitions
@@ -257,10 +258,10 @@ def _check_slugs(
             not entry.schedules or entry.schedules[0].name is None
         )
         where = f"{entry.path}.schedule" if scheduled else entry.path
-        names = f'schedule "{slug}_schedule"' if scheduled else f'op "airbyte_sync_{slug}"'
+        names = f'schedule "{schedule_name(slug)}"' if scheduled else f'op "{op_name(slug)}"'
         problems.append(
             f"{where}: connections \u201c{other_label}\u201d and \u201c{this_label}\u201d both become "
-            f'"{slug}" in Dagster names ({names}, job "airbyte_sync_{slug}_job"); '
+            f'"{slug}" in Dagster names ({names}, job "{job_name(slug)}"); '
             "rename one of them in Airbyte so their names differ in letters or digits"
         )
     if problems:
@@ -272,7 +273,7 @@ def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.As
         connection=item.connection,
         specs_by_stream=item.specs,
         resource_key=item.resource_key,
-        op_name=f"airbyte_sync_{item.slug}",
+        op_name=op_name(item.slug),
         mode=item.entry.mode,
         pool=pool_for(config, item.entry),
     )

@@ -12,17 +12,18 @@ import dagster as dg
 
 from ..client.models import Connection
 from ..errors import AirbyteApiError
+from ..metadata import AirbyteMetadataSet
+from ..names import DEFAULT_RESOURCE_KEY, DEFERRED_SENSOR_NAME, op_name
 from ..resource.airbyte_resource import AirbyteResource
 from ..resource.sync_result import SyncResult
 from .run_tags import tag_run
 from .translator import slugify
 
-DEFAULT_RESOURCE_KEY = "airbyte"
 SyncMode = Literal["sync", "deferred"]
 
 
 def op_name_for(connection: Connection) -> str:
-    return f"airbyte_sync_{slugify(connection.name)}"
+    return op_name(slugify(connection.name))
 
 
 def build_connection_assets(
@@ -119,26 +120,21 @@ def _streams_still_synced(
 
 def stream_materialization_metadata(result: SyncResult, stream_name: str) -> dict[str, Any]:
     """What one stream's materialization records: its own counts where Airbyte reports them."""
-    metadata: dict[str, Any] = {
-        "airbyte/job_id": dg.MetadataValue.int(result.job_id or 0),
-        "airbyte/attempts": dg.MetadataValue.int(result.attempts),
-    }
-    if result.job_url:
-        metadata["airbyte/job_url"] = dg.MetadataValue.url(result.job_url)
-    if result.duration_s is not None:
-        metadata["airbyte/duration_s"] = dg.MetadataValue.float(float(result.duration_s))
-    if result.attached:
-        metadata["airbyte/attached_to_running_job"] = dg.MetadataValue.bool(True)
     stats = result.stream_stats.get(stream_name)
+    # The public API reports only job totals; say so rather than invent a per-stream figure.
+    totals = stats is None
+    metadata: dict[str, Any] = AirbyteMetadataSet(
+        job_id=result.job_id or 0,
+        attempts=result.attempts,
+        job_url=result.job_url or None,
+        duration_s=result.duration_s,
+        attached_to_running_job=True if result.attached else None,
+        bytes_committed=stats.bytes_committed if stats is not None else None,
+        job_rows_synced=result.rows_synced if totals else None,
+        job_bytes_synced=result.bytes_synced if totals else None,
+    ).to_metadata()
     if stats is not None:
         metadata["dagster/row_count"] = dg.MetadataValue.int(stats.records_committed)
-        metadata["airbyte/bytes_committed"] = dg.MetadataValue.int(stats.bytes_committed)
-    else:
-        # The public API reports only job totals; say so rather than invent a per-stream figure.
-        if result.rows_synced is not None:
-            metadata["airbyte/job_rows_synced"] = dg.MetadataValue.int(result.rows_synced)
-        if result.bytes_synced is not None:
-            metadata["airbyte/job_bytes_synced"] = dg.MetadataValue.int(result.bytes_synced)
     return metadata
 
 
@@ -160,19 +156,17 @@ def _start_deferred(
         )
     url = airbyte.job_url(connection.id, job_id, workspace_id=connection.workspace_id)
     context.log.info(
-        f"Connection {connection.name}: Airbyte job {job_id} started in deferred mode; the "
-        f"deferred-jobs sensor (airbyte_deferred_jobs…) records its materializations when it ends. Job: {url}"
+        f"Connection {connection.name}: Airbyte job {job_id} started in deferred mode; the deferred-jobs "
+        f"sensor ({DEFERRED_SENSOR_NAME}…) records its materializations when it ends. Job: {url}"
     )
     for key in keys_by_stream.values():
         if key in context.selected_asset_keys:
             yield dg.AssetObservation(
                 asset_key=key,
-                metadata={
-                    "airbyte/job_id": dg.MetadataValue.int(job_id),
-                    "airbyte/job_url": dg.MetadataValue.url(url),
-                    "airbyte/deferred": dg.MetadataValue.text(
-                        "pending: recorded by the deferred-jobs sensor when the job ends"
-                    ),
-                },
+                metadata=AirbyteMetadataSet(
+                    job_id=job_id,
+                    job_url=url,
+                    deferred="pending: recorded by the deferred-jobs sensor when the job ends",
+                ).to_metadata(),
             )
     tag_run(context, job_id, connection.id, deferred=True)

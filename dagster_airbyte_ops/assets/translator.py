@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from ..client.models import Connection, Destination, Stream
+from ..metadata import AirbyteMetadataSet
 
 SOURCE_NAMESPACE_TOKEN = "${SOURCE_NAMESPACE}"
 _NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")
@@ -117,19 +118,18 @@ class AirbyteTranslator:
         connection, stream = props.connection, props.stream
         namespace = self.get_destination_namespace(props)
         table = self.get_table_name(props)
-        metadata: dict[str, Any] = {
-            "airbyte/connection_id": connection.id,
-            "airbyte/connection_name": connection.name,
-            "airbyte/stream_name": stream.name,
-            "airbyte/sync_mode": f"{stream.sync_mode} / {stream.destination_sync_mode}",
-            "dagster/table_name": f"{namespace}.{table}" if namespace else table,
-        }
-        if stream.namespace:
-            metadata["airbyte/source_namespace"] = stream.namespace
-        if stream.cursor_field:
-            metadata["airbyte/cursor_field"] = ".".join(stream.cursor_field)
-        if stream.primary_key:
-            metadata["airbyte/primary_key"] = ", ".join(".".join(path) for path in stream.primary_key)
+        metadata: dict[str, Any] = AirbyteMetadataSet(
+            connection_id=connection.id,
+            connection_name=connection.name,
+            stream_name=stream.name,
+            sync_mode=f"{stream.sync_mode} / {stream.destination_sync_mode}",
+            source_namespace=stream.namespace or None,
+            cursor_field=".".join(stream.cursor_field) if stream.cursor_field else None,
+            primary_key=(
+                ", ".join(".".join(path) for path in stream.primary_key) if stream.primary_key else None
+            ),
+        ).to_metadata()
+        metadata["dagster/table_name"] = f"{namespace}.{table}" if namespace else table
         schema = table_schema_from_json_schema(stream.json_schema, primary_key=stream.primary_key)
         if schema is not None:
             metadata["dagster/column_schema"] = schema

@@ -38,8 +38,8 @@ import dagster as dg
 
 from ..assets.built_connection import BuiltConnection
 from ..config import AirbyteOpsConfig
+from ..names import FRESHNESS_SENSOR_NAME
 
-FRESHNESS_SENSOR_NAME = "airbyte_freshness_checks_sensor"
 #: How often the sensor looks for due checks; Dagster only starts runs for checks that are due.
 FRESHNESS_SENSOR_INTERVAL_S = 60
 

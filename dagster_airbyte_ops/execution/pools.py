@@ -33,9 +33,8 @@ from ..assets.built_connection import BuiltConnection
 from ..assets.translator import slugify
 from ..config import AirbyteOpsConfig, ConnectionEntry
 from ..config.loader import config_error
+from ..names import DEFAULT_POOL, POOL_SENSOR_NAME, entry_pool
 
-DEFAULT_POOL = "airbyte"
-POOL_SENSOR_NAME = "airbyte_pool_limits_sensor"
 POOL_SENSOR_INTERVAL_S = 60
 
 
@@ -48,9 +47,7 @@ def pool_for(config: AirbyteOpsConfig, entry: ConnectionEntry) -> str | None:
         return entry.pool
     if entry.max_concurrent_syncs is not None:
         _, value = entry.selector
-        # Entries of different instances may select alike ("CRM*" on each): one pool per instance.
-        instance = f"{entry.instance}_" if entry.instance else ""
-        return f"{DEFAULT_POOL}/{instance}{entry.group or slugify(value) or entry.index}"
+        return entry_pool(entry.instance, entry.group or slugify(value) or str(entry.index))
     if config.max_concurrent_syncs is not None:
         return DEFAULT_POOL
     return None

@@ -31,6 +31,7 @@ from ..errors import (
     SyncFailedError,
     SyncTimeoutError,
 )
+from ..metadata import AirbyteMetadataSet
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
 from .polling import HISTORY_JOBS, AdaptivePolling, PredictedPolling, polling_for
@@ -454,14 +455,13 @@ class AirbyteResource(dg.ConfigurableResource):
             metadata=self._job_metadata(job, reason=reason),
         )
 
-    def _job_metadata(self, job: Job, *, reason: str | None = None) -> dict[str, dg.MetadataValue]:
-        # What alerts read from a failed step: which connection, which job, and why (see alerting.py).
-        metadata: dict[str, dg.MetadataValue] = {
-            "airbyte/connection_id": dg.MetadataValue.text(job.connection_id),
-            "airbyte/job_id": dg.MetadataValue.int(job.id),
-            "airbyte/job_status": dg.MetadataValue.text(job.status.value),
-            "airbyte/job_url": dg.MetadataValue.url(self.job_url(job.connection_id, job.id)),
-        }
-        if reason is not None:
-            metadata["airbyte/failure_reason"] = dg.MetadataValue.text(reason)
-        return metadata
+    def _job_metadata(self, job: Job, *, reason: str | None = None) -> dict[str, Any]:
+        # What alerts read from a failed step: which connection, which job, and why
+        # (sensors/alert_sensors.py).
+        return AirbyteMetadataSet(
+            connection_id=job.connection_id,
+            job_id=job.id,
+            job_status=job.status.value,
+            job_url=self.job_url(job.connection_id, job.id),
+            failure_reason=reason,
+        ).to_metadata()

@@ -48,13 +48,17 @@ from ..assets.translator import slugify
 from ..client.models import Connection
 from ..config import AirbyteOpsConfig, ConnectionEntry, ScheduleSpec, SkipRule, describe_cron
 from ..config.loader import config_error
+from ..metadata import (
+    CONFIG_PATH_KEY,
+    TAG_CONNECTION_ID,
+    TAG_CONNECTION_NAME,
+    TAG_SCHEDULE_ORIGIN,
+    AirbyteMetadataSet,
+)
+from ..names import job_name, schedule_name
 from .quartz import UnconvertibleSchedule, airbyte_schedule_to_cron
 
 logger = logging.getLogger(__name__)
-
-TAG_CONNECTION_ID = "airbyte/connection_id"
-TAG_CONNECTION_NAME = "airbyte/connection_name"
-TAG_SCHEDULE_ORIGIN = "airbyte_ops/schedule_origin"
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class _Plan:
 
 def job_name_for(connection: Connection, slug: str | None = None) -> str:
     """`airbyte_sync_<slug>_job`: the job all schedules of `connection` target."""
-    return f"airbyte_sync_{slug or slugify(connection.name)}_job"
+    return job_name(slug or slugify(connection.name))
 
 
 def build_connection_job(
@@ -216,7 +220,7 @@ def build_connection_schedule(
         default_status=(
             dg.DefaultScheduleStatus.RUNNING if spec.enabled else dg.DefaultScheduleStatus.STOPPED
         ),
-        metadata={"airbyte/connection_id": connection.id, "airbyte_ops/config_path": where},
+        metadata={**AirbyteMetadataSet(connection_id=connection.id).to_metadata(), CONFIG_PATH_KEY: where},
     )
 
 
@@ -261,7 +265,7 @@ def _plans_for(item: ScheduledConnection, source_name: str) -> list[_Plan]:
             _Plan(
                 spec=spec,
                 where=f"{entry.path}.schedule",
-                name=f"{slug}_schedule",
+                name=schedule_name(slug),
                 explicit_name=False,
                 scheduled=item,
                 origin=converted.origin,
@@ -272,7 +276,7 @@ def _plans_for(item: ScheduledConnection, source_name: str) -> list[_Plan]:
         _Plan(
             spec=spec,
             where=f"{entry.path}.schedule" + (f"[{i}]" if listed else ""),
-            name=spec.name or (f"{slug}_schedule" if i == 0 else f"{slug}_schedule_{i + 1}"),
+            name=spec.name or schedule_name(slug, i),
             explicit_name=spec.name is not None,
             scheduled=item,
         )
@@ -300,7 +304,7 @@ def _name_problems(plans: Sequence[_Plan]) -> list[str]:
             slug = slugify(this)
             problems.append(
                 f"{plan.where}: connections \u201c{other}\u201d and \u201c{this}\u201d both become "
-                f'"{slug}" in Dagster names (schedule "{plan.name}", job "airbyte_sync_{slug}_job"); '
+                f'"{slug}" in Dagster names (schedule "{plan.name}", job "{job_name(slug)}"); '
                 "rename one of them in Airbyte so their names differ in letters or digits"
             )
         else:

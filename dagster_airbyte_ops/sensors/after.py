@@ -14,13 +14,9 @@ import dagster as dg
 from ..assets.built_connection import BuiltConnection, connections_by_ref
 from ..config import AirbyteOpsConfig, ConnectionEntry
 from ..config.loader import config_error, describe_cycle, find_cycle
+from ..names import after_sensor_name
 from .downstream import downstream_sensor
 from .upstream import Upstream, build_after_sensor, connection_upstream, describe_upstreams, quoted
-
-
-def after_sensor_name(built: BuiltConnection) -> str:
-    """`<slug>_after_sensor`: the sensor that runs `built` after its `after:` upstreams."""
-    return f"{built.slug}_after_sensor"
 
 
 def chain_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
@@ -58,7 +54,7 @@ def chain_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]
             f"the sync of {quoted(item.connection.name)} (job {item.job.name})", upstreams, entry.after_mode
         )
         sensor = build_after_sensor(
-            name=after_sensor_name(item),
+            name=after_sensor_name(item.slug),
             upstreams=upstreams,
             job=item.job,
             mode=entry.after_mode,

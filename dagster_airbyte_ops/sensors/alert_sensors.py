@@ -40,12 +40,12 @@ from dagster._core.events import DagsterEvent, DagsterEventType
 
 from ..assets.built_connection import BuiltConnection
 from ..config import AirbyteOpsConfig, Webhook
+from ..metadata import AirbyteMetadataSet
+from ..names import ALERT_SENSOR_NAME, SUCCESS_SENSOR_SUFFIX
 from .webhooks import AlertEventName, SyncAlert, describe_webhook, redact, send_alert
 
 logger = logging.getLogger(__name__)
 
-ALERT_SENSOR_NAME = "airbyte_alerts"
-SUCCESS_SENSOR_SUFFIX = "_succeeded"
 DEFAULT_MINIMUM_INTERVAL_S = 30
 _FAILURE_EVENTS = ("failed", "cancelled", "timed_out")
 
@@ -181,13 +181,13 @@ def _failure_alerts(
 ) -> list[SyncAlert]:
     data = event.step_failure_data
     failure = data.user_failure_data if data is not None else None
-    metadata: Mapping[str, Any] = failure.metadata if failure is not None else {}
-    named = _value(metadata.get("airbyte/connection_id"))
+    recorded = AirbyteMetadataSet.extract(failure.metadata if failure is not None else {})
+    named = recorded.connection_id
     connection_ids = [named] if named in index.connections else index.of_keys(keys)
     if not connection_ids:
         return []  # not one of our sync steps
     error_class = data.error.cls_name if data is not None and data.error is not None else None
-    status = _value(metadata.get("airbyte/job_status"))
+    status = recorded.job_status
     kind: AlertEventName
     if error_class == "SyncTimeoutError":
         kind = "timed_out"
@@ -195,22 +195,20 @@ def _failure_alerts(
         kind = "cancelled"
     else:
         kind = "failed"
-    reason = _value(metadata.get("airbyte/failure_reason"))
+    reason = recorded.failure_reason
     if not reason:
         text = failure.description if failure is not None and failure.description else None
         if text is None and data is not None and data.error is not None:
             text = data.error.message.strip()
         reason = (text or "the step failed without a message").split(" Job: http")[0]
-    job_id = _value(metadata.get("airbyte/job_id"))
-    job_url = _value(metadata.get("airbyte/job_url"))
     return [
         SyncAlert(
             event=kind,
             connection_name=index.connections[connection_id],
             connection_id=connection_id,
             message=str(reason),
-            job_id=int(job_id) if job_id is not None else None,
-            job_url=str(job_url) if job_url else None,
+            job_id=recorded.job_id,
+            job_url=recorded.job_url or None,
             run_id=run_id,
         )
         for connection_id in connection_ids
@@ -227,19 +225,15 @@ def _success_alerts(
         materialization = event.step_materialization_data.materialization
         connection_id = index.asset_keys.get(materialization.asset_key)
         metadata = materialization.metadata
-        if connection_id is None or "airbyte/job_id" not in metadata:
+        recorded = AirbyteMetadataSet.extract(metadata)
+        if connection_id is None or recorded.job_id is None:
             continue
         seen = by_connection.setdefault(
             connection_id,
-            {
-                "job_id": _value(metadata["airbyte/job_id"]),
-                "job_url": _value(metadata.get("airbyte/job_url")),
-                "streams": 0,
-                "rows": 0,
-            },
+            {"job_id": recorded.job_id, "job_url": recorded.job_url, "streams": 0, "rows": 0},
         )
         seen["streams"] += 1
-        rows = _value(metadata.get("dagster/row_count")) or _value(metadata.get("airbyte/job_rows_synced"))
+        rows = _value(metadata.get("dagster/row_count")) or recorded.job_rows_synced
         seen["rows"] += int(rows or 0)
     return [
         SyncAlert(

@@ -32,10 +32,16 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from ..assets.built_connection import BuiltConnection
-from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
 from ..assets.run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
 from ..client.models import Job, JobStatus
 from ..config import AirbyteOpsConfig, Webhook
+from ..metadata import AirbyteMetadataSet
+from ..names import (
+    DEFAULT_RESOURCE_KEY,
+    DEFERRED_SENSOR_NAME,
+    deferred_sensor_name,
+    sensor_name_for_instance,
+)
 from ..resource.airbyte_resource import AirbyteResource
 from ..resource.job_identity import ExpectedJob, JobIdentityError, read_checked
 from .job_recording import (
@@ -47,14 +53,12 @@ from .job_recording import (
     job_updated_ts,
     list_jobs_since,
     materializations_for,
-    sensor_name_for,
     utc,
     workspace_of,
 )
 from .webhooks import SyncAlert, send_alert
 
 _LOG = logging.getLogger(__name__)
-DEFERRED_SENSOR_NAME = "airbyte_deferred_jobs"
 DEFAULT_DEFERRED_INTERVAL_S = 30
 #: How far back the first tick looks for deferred runs (a cursor lost or a sensor newly turned on).
 FIRST_TICK_LOOKBACK_S = 24 * 3600.0
@@ -113,11 +117,6 @@ class DeferredCursor:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return fresh
-
-
-def deferred_sensor_name(resource_key: str) -> str:
-    """`airbyte_deferred_jobs` for the default resource key, `airbyte_deferred_jobs_<key>` otherwise."""
-    return sensor_name_for(DEFERRED_SENSOR_NAME, resource_key, DEFAULT_RESOURCE_KEY)
 
 
 def build_deferred_sensor(
@@ -257,9 +256,9 @@ def _observed_keys(instance: dg.DagsterInstance, run_id: str) -> dict[int, set[s
         if event is None or event.asset_key is None:
             continue
         observation = event.event_specific_data.asset_observation  # type: ignore[union-attr]
-        job_id = observation.metadata.get("airbyte/job_id")
-        if isinstance(job_id, dg.IntMetadataValue) and job_id.value is not None:
-            found.setdefault(job_id.value, set()).add(event.asset_key.to_user_string())
+        job_id = AirbyteMetadataSet.extract(observation.metadata).job_id
+        if job_id is not None:
+            found.setdefault(job_id, set()).add(event.asset_key.to_user_string())
     return found
 
 
@@ -333,10 +332,7 @@ def _record(
             job,
             job_url=url,
             keys=keys,
-            extra={
-                "airbyte/origin": dg.MetadataValue.text("deferred"),
-                "airbyte/deferred_run_id": dg.MetadataValue.text(pending.run_id),
-            },
+            extra=AirbyteMetadataSet(origin="deferred", deferred_run_id=pending.run_id).to_metadata(),
         )
         context.log.info(
             f"Deferred Airbyte job {job.id} of {item.connection.name} succeeded: recorded "
@@ -383,7 +379,7 @@ def deferred_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
             connections=[WatchedConnection.of(item) for item in items],
             resource_key=resource_key,
             webhooks=config.alerts.webhooks,
-            name=None if items[0].instance is None else f"{DEFERRED_SENSOR_NAME}_{items[0].instance}",
+            name=sensor_name_for_instance(DEFERRED_SENSOR_NAME, items[0].instance),
         )
         for resource_key, items in by_resource.items()
     ]

@@ -30,11 +30,6 @@ from .webhooks import AlertEventName, AlertOrigin, SyncAlert, send_alert
 JOB_LIST_OVERLAP_S = 300.0
 
 
-def sensor_name_for(base: str, resource_key: str, default_resource_key: str) -> str:
-    """`base` for the default resource key, `base_<key>` for another Airbyte's (one sensor each)."""
-    return base if resource_key == default_resource_key else f"{base}_{resource_key}"
-
-
 def job_updated_ts(job: Job) -> float:
     """When Airbyte last changed the job (epoch seconds); what the listing filters on."""
     return (job.updated_at or job.created_at).timestamp()

@@ -44,10 +44,16 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ..assets.built_connection import BuiltConnection
-from ..assets.connection_assets import DEFAULT_RESOURCE_KEY
 from ..assets.run_tags import jobs_started_by_dagster
 from ..client.models import JobStatus
 from ..config import AirbyteOpsConfig, Webhook
+from ..metadata import AirbyteMetadataSet
+from ..names import (
+    DEFAULT_RESOURCE_KEY,
+    OBSERVER_SENSOR_NAME,
+    observer_sensor_name,
+    sensor_name_for_instance,
+)
 from ..resource.airbyte_resource import AirbyteResource
 from .job_recording import (
     JOB_LIST_OVERLAP_S,
@@ -58,11 +64,9 @@ from .job_recording import (
     job_updated_ts,
     list_jobs_since,
     materializations_for,
-    sensor_name_for,
     workspace_of,
 )
 
-OBSERVER_SENSOR_NAME = "airbyte_observer"
 DEFAULT_OBSERVER_INTERVAL_S = 60
 OBSERVED_ORIGIN = "observed: started outside Dagster (Airbyte's scheduler, UI or API)"
 
@@ -93,11 +97,6 @@ class ObserverCursor:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-
-
-def observer_sensor_name(resource_key: str) -> str:
-    """`airbyte_observer` for the default resource key, `airbyte_observer_<key>` otherwise."""
-    return sensor_name_for(OBSERVER_SENSOR_NAME, resource_key, DEFAULT_RESOURCE_KEY)
 
 
 def build_observer_sensor(
@@ -145,7 +144,7 @@ def build_observer_sensor(
                         item,
                         job,
                         job_url=url,
-                        extra={"airbyte/origin": dg.MetadataValue.text(OBSERVED_ORIGIN)},
+                        extra=AirbyteMetadataSet(origin=OBSERVED_ORIGIN).to_metadata(),
                     )
                     events.extend(recorded)
                     context.log.info(
@@ -205,7 +204,7 @@ def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
                 resource_key=resource_key,
                 webhooks=config.alerts.webhooks,
                 minimum_interval_seconds=int(settings.interval_s),
-                name=None if items[0].instance is None else f"{OBSERVER_SENSOR_NAME}_{items[0].instance}",
+                name=sensor_name_for_instance(OBSERVER_SENSOR_NAME, items[0].instance),
             )
             for resource_key, items in by_resource.items()
         ]
