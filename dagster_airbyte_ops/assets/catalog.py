@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.definitions_load_context import StateBackedDefinitionsLoader
 from pydantic import BaseModel, ConfigDict
 
 from ..client import AirbyteClient
 from ..client.models import Connection, Destination
 from ..errors import AirbyteApiError, ConfigError
+from ..execution.dagster_internals import StateBackedDefinitionsLoader
 
 log = logging.getLogger("dagster_airbyte_ops")
 

@@ -13,7 +13,8 @@ import functools
 import re
 
 from cron_descriptor import Options, get_description
-from dagster._utils.schedules import has_out_of_range_cron_interval, is_valid_cron_string
+
+from ..execution.dagster_internals import has_out_of_range_cron_interval, is_valid_cron_string
 
 CRON_FIELDS_HELP = "5 fields: minute hour day-of-month month day-of-week"
 MACROS = {

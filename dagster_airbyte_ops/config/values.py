@@ -17,10 +17,14 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from dagster._core.definitions.utils import is_valid_owner
-from dagster._utils.tags import is_private_system_tag_key, is_valid_strict_tag_value, is_valid_tag_key
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+from ..execution.dagster_internals import (
+    is_private_system_tag_key,
+    is_valid_owner,
+    is_valid_strict_tag_value,
+    is_valid_tag_key,
+)
 from ._text import close_matches, custom_error, did_you_mean, show
 from .cron import CRON_FIELDS_HELP, cron_problem
 from .envrefs import resolve_scalar

@@ -111,8 +111,7 @@ class EmulatorScheduler:
 
 def next_cron_fire(quartz_expression: str, timezone: str, after: float) -> float:
     """The first fire time of Airbyte's Quartz cron strictly after ``after`` (epoch s)."""
-    from dagster._utils.schedules import cron_string_iterator
-
+    from dagster_airbyte_ops.execution.dagster_internals import cron_string_iterator
     from dagster_airbyte_ops.schedules.quartz import quartz_to_cron
 
     cron = quartz_to_cron(quartz_expression)

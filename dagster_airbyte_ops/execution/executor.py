@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from dagster._core.errors import DagsterExecutionInterruptedError
-from dagster._core.events import DagsterEvent, EngineEventData
+from dagster._core.events import EngineEventData
 from dagster._core.execution.api import ExecuteRunWithPlanIterable
 from dagster._core.execution.compute_logs import create_compute_log_file_key
 from dagster._core.execution.context.system import (
@@ -70,7 +69,7 @@ class _Running:
     thread: threading.Thread
     context: StepExecutionContext
     interrupted: threading.Event = field(default_factory=threading.Event)
-    events: list[DagsterEvent] = field(default_factory=list)
+    events: list[dg.DagsterEvent] = field(default_factory=list)
 
 
 def _run_step(
@@ -115,8 +114,8 @@ class ThreadedStepExecutor(Executor):
 
     def execute(
         self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
-    ) -> Iterator[DagsterEvent]:
-        yield DagsterEvent.engine_event(
+    ) -> Iterator[dg.DagsterEvent]:
+        yield dg.DagsterEvent.engine_event(
             plan_context,
             f"Executing steps in threads of process {os.getpid()}, at most {self._max_concurrent} at once",
             event_specific_data=EngineEventData.in_process(os.getpid(), execution_plan.step_keys_to_execute),
@@ -139,7 +138,7 @@ class ThreadedStepExecutor(Executor):
 
     def _plan_iterator(
         self, job_context: PlanExecutionContext, execution_plan: ExecutionPlan
-    ) -> Iterator[DagsterEvent]:
+    ) -> Iterator[dg.DagsterEvent]:
         """Dagster's in-process plan loop, with each step's event sequence run in its own thread."""
         log_manager = job_context.instance.compute_log_manager
         step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
@@ -159,13 +158,13 @@ class ThreadedStepExecutor(Executor):
             # One capture of stdout/stderr for the whole process (threads share the file descriptors).
             log_key = log_manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
             with log_manager.capture_logs(log_key) as log_context:
-                yield DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
+                yield dg.DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
                 try:
                     while running or (not interrupted and not active.is_complete):
                         if not interrupted and active.check_for_interrupts():
                             interrupted = True
                             active.mark_interrupted()
-                            yield DagsterEvent.engine_event(
+                            yield dg.DagsterEvent.engine_event(
                                 job_context,
                                 "Run interrupted: interrupting the running steps "
                                 f"({', '.join(sorted(running))})",
@@ -189,7 +188,7 @@ class ThreadedStepExecutor(Executor):
         active: Any,
         events: queue.Queue[Any],
         running: dict[str, _Running],
-    ) -> Iterator[DagsterEvent]:
+    ) -> Iterator[dg.DagsterEvent]:
         steps = active.get_steps_to_execute(limit=self._max_concurrent - len(running))
         yield from active.concurrency_event_iterator(job_context)
         for step in steps:
@@ -213,7 +212,7 @@ class ThreadedStepExecutor(Executor):
         active: Any,
         events: queue.Queue[Any],
         running: dict[str, _Running],
-    ) -> Iterator[DagsterEvent]:
+    ) -> Iterator[dg.DagsterEvent]:
         """Pass on the events the steps produced, and finish the steps whose thread has ended."""
         try:
             step_key, item = events.get(timeout=_EVENT_WAIT_S)
@@ -225,9 +224,9 @@ class ThreadedStepExecutor(Executor):
                 current.thread.join()
                 del running[step_key]
                 if item.exc_info is not None and not isinstance(
-                    item.exc_info[1], (DagsterExecutionInterruptedError, KeyboardInterrupt)
+                    item.exc_info[1], (dg.DagsterExecutionInterruptedError, KeyboardInterrupt)
                 ):
-                    yield DagsterEvent.engine_event(
+                    yield dg.DagsterEvent.engine_event(
                         job_context,
                         f"Step {step_key} raised outside of its own error handling",
                         EngineEventData.engine_error(serializable_error_info_from_exc_info(item.exc_info)),

@@ -8,6 +8,7 @@ fields meant to be set with `dg.EnvVar(...)`, so Dagster shows the variable's na
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -17,9 +18,6 @@ from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
 import dagster as dg
-from dagster._core.errors import DagsterExecutionInterruptedError
-from dagster._utils.cached_method import cached_method
-from dagster_shared.utils.cached_method import get_cached_method_cache
 from pydantic import Field
 
 from ..client import AirbyteClient, AirbyteDeadlineError, deadline
@@ -161,9 +159,14 @@ class AirbyteResource(dg.ConfigurableResource):
 
     # ---- client -------------------------------------------------------------------------------
 
-    @cached_method
     def get_client(self) -> AirbyteClient:
         """The HTTP client, built once per resource instance (it holds the session and token)."""
+        return self._client
+
+    # Dagster's resources are frozen pydantic models that allow `functools.cached_property`
+    # (Dagster's config sets it as an ignored type): the cache lives in the instance's __dict__.
+    @functools.cached_property
+    def _client(self) -> AirbyteClient:
         self._check_auth_fields()
         if not self.verify_tls:
             self._log.warning(
@@ -189,7 +192,8 @@ class AirbyteResource(dg.ConfigurableResource):
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Close the client a run or step used, so its sockets are released now, not when collected."""
-        for client in get_cached_method_cache(self, "get_client").values():
+        client = self.__dict__.get("_client")
+        if client is not None:
             client.close()
 
     def _check_auth_fields(self) -> None:
@@ -238,9 +242,12 @@ class AirbyteResource(dg.ConfigurableResource):
 
     # ---- links --------------------------------------------------------------------------------
 
-    @cached_method
     def resolved_workspace_id(self) -> str | None:
         """The configured workspace, or the instance's only one (looked up once)."""
+        return self._resolved_workspace_id
+
+    @functools.cached_property
+    def _resolved_workspace_id(self) -> str | None:
         if self.workspace_id:
             return self.workspace_id
         workspaces = self.get_client().list_workspaces()
@@ -398,7 +405,7 @@ class AirbyteResource(dg.ConfigurableResource):
                 if limit_s is not None:
                     delay = min(delay, max(limit_s - elapsed, 0.0))
                 sleep_unless_interrupted(delay)  # a step thread of a terminated run wakes up
-        except (DagsterExecutionInterruptedError, KeyboardInterrupt):
+        except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
             if self.cancel_on_termination:
                 self._log.warning("Run interrupted: cancelling Airbyte job %s.", job_id)
                 self._cancel_quietly(job_id)

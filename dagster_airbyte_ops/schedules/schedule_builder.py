@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._check import CheckError
 
 from ..assets.translator import slugify
 from ..client.models import Connection
 from ..config import AirbyteOpsConfig, ConnectionEntry, ScheduleSpec, SkipRule, describe_cron
 from ..config.loader import config_error
+from ..execution.dagster_internals import CheckError
 from ..metadata import (
     CONFIG_PATH_KEY,
     TAG_CONNECTION_ID,

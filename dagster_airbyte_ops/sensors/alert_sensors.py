@@ -36,7 +36,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEvent, DagsterEventType
 
 from ..assets.built_connection import BuiltConnection
 from ..config import AirbyteOpsConfig, Webhook
@@ -147,17 +146,17 @@ def sync_alerts_for_run(
     """
     step_keys = _asset_keys_by_step(instance, run)
     wanted = {
-        DagsterEventType.STEP_FAILURE,
-        DagsterEventType.STEP_SUCCESS,
-        DagsterEventType.ASSET_MATERIALIZATION,
+        dg.DagsterEventType.STEP_FAILURE,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.ASSET_MATERIALIZATION,
     }
     events = [e.dagster_event for e in instance.all_logs(run.run_id, of_type=wanted) if e.dagster_event]
     alerts: list[SyncAlert] = []
     for event in events:
         keys = step_keys.get(event.step_key or "", [])
-        if event.event_type == DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             alerts.extend(_failure_alerts(event, keys, index, run.run_id))
-        elif event.event_type == DagsterEventType.STEP_SUCCESS:
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
             alerts.extend(_success_alerts(event.step_key, events, index, run.run_id))
     return alerts
 
@@ -177,7 +176,7 @@ def _asset_keys_by_step(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dic
 
 
 def _failure_alerts(
-    event: DagsterEvent, keys: Sequence[dg.AssetKey], index: _SyncIndex, run_id: str
+    event: dg.DagsterEvent, keys: Sequence[dg.AssetKey], index: _SyncIndex, run_id: str
 ) -> list[SyncAlert]:
     data = event.step_failure_data
     failure = data.user_failure_data if data is not None else None
@@ -216,11 +215,11 @@ def _failure_alerts(
 
 
 def _success_alerts(
-    step_key: str | None, events: Sequence[DagsterEvent], index: _SyncIndex, run_id: str
+    step_key: str | None, events: Sequence[dg.DagsterEvent], index: _SyncIndex, run_id: str
 ) -> list[SyncAlert]:
     by_connection: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.event_type != DagsterEventType.ASSET_MATERIALIZATION or event.step_key != step_key:
+        if event.event_type != dg.DagsterEventType.ASSET_MATERIALIZATION or event.step_key != step_key:
             continue
         materialization = event.step_materialization_data.materialization
         connection_id = index.asset_keys.get(materialization.asset_key)

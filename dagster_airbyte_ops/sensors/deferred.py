@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from ..assets.built_connection import BuiltConnection
 from ..assets.run_tags import DEFERRED_RUN_TAG, deferred_jobs_in
@@ -250,7 +249,7 @@ def _discover(
 def _observed_keys(instance: dg.DagsterInstance, run_id: str) -> dict[int, set[str]]:
     """{job id: asset keys} from the observations the deferred op recorded in the run."""
     found: dict[int, set[str]] = {}
-    connection = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_OBSERVATION)
+    connection = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION)
     for record in connection.records:
         event = record.event_log_entry.dagster_event
         if event is None or event.asset_key is None:

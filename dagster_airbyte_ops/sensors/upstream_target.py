@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 from ..config._text import close_matches
 from ..errors import AirbyteOpsError, ConfigError
@@ -41,7 +40,7 @@ class SensorTarget:
                 return set(self.job.asset_layer.executable_asset_keys)  # type: ignore[union-attr]
             return set(selection.resolve(graph, allow_missing=True))
         assert self.selection is not None
-        problems = _unknown_names(self.selection, graph)
+        problems = _unknown_names(self.selection, repo)
         if problems:
             raise ConfigError(f"{self.where}: " + f"\n{self.where}: ".join(problems))
         keys = self.selection.resolve(graph, allow_missing=True)
@@ -81,8 +80,9 @@ def _named_in(selection: dg.AssetSelection) -> tuple[list[dg.AssetKey], list[str
     return list(dict.fromkeys(keys)), list(dict.fromkeys(groups))
 
 
-def _unknown_names(selection: dg.AssetSelection, graph: BaseAssetGraph) -> list[str]:
+def _unknown_names(selection: dg.AssetSelection, repo: dg.RepositoryDefinition) -> list[str]:
     """One problem per key or group the selection names that the code location does not have."""
+    graph = repo.asset_graph
     keys, groups = _named_in(selection)
     known_keys = graph.get_all_asset_keys()
     known_groups = {graph.get(k).group_name for k in known_keys}

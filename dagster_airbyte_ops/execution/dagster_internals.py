@@ -1,0 +1,47 @@
+"""The fence around Dagster's private internals used outside the executor: one name per missing API.
+
+Everything here is `dagster._...`, which Dagster may change in any release. Code outside execution/
+imports these names from this module only, so `make test-latest-dagster` and a reader of this file
+see every such dependency at once (docs/upgrading-dagster.md says how to move to a new release).
+This module imports nothing from the package, so any folder may import it.
+
+The comment above each import names the public API that is missing.
+"""
+
+from __future__ import annotations
+
+# Schedule ticks (schedules/schedule_builder.py): `ScheduleEvaluationContext.scheduled_execution_time`
+# raises this for a context built without a time. Public API missing: a way to ask whether it is set.
+from dagster._check import CheckError
+
+# Catalog-backed definitions (assets/catalog.py): the loader that fetches Airbyte's catalog on the code
+# server and carries it to run workers as reconstruction metadata. Public API missing: Dagster exposes
+# this only through `StateBackedComponent` (components); plain `Definitions` built in code have none.
+from dagster._core.definitions.definitions_load_context import StateBackedDefinitionsLoader
+
+# Owners (config/values.py): Dagster's own rule, so `owners:` fails at load with our message rather
+# than when the definitions are built. Public API missing: an owner validator.
+from dagster._core.definitions.utils import is_valid_owner
+
+# Cron (config/cron.py, and the emulator's scheduler): the rule Dagster's schedules apply, so a cron
+# `load_config` accepts is one Dagster will run. Public API missing: a cron validator and iterator.
+from dagster._utils.schedules import (
+    cron_string_iterator,
+    has_out_of_range_cron_interval,
+    is_valid_cron_string,
+)
+
+# Tags (config/values.py): as owners, for `tags:`. Public API missing: tag key and value validators.
+from dagster._utils.tags import is_private_system_tag_key, is_valid_strict_tag_value, is_valid_tag_key
+
+__all__ = [
+    "CheckError",
+    "StateBackedDefinitionsLoader",
+    "cron_string_iterator",
+    "has_out_of_range_cron_interval",
+    "is_private_system_tag_key",
+    "is_valid_cron_string",
+    "is_valid_owner",
+    "is_valid_strict_tag_value",
+    "is_valid_tag_key",
+]
