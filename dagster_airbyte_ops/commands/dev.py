@@ -89,7 +89,7 @@ def _stop_on_signals() -> _Handlers:
     would end this process alone and leave Dagster and the emulator holding the ports.)
     """
 
-    def interrupt(signum: int, _frame: object) -> None:
+    def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}

@@ -143,7 +143,6 @@ def _secret_must_resolve(ref: EnvRef, info: ValidationInfo) -> EnvRef:
 Secret = Annotated[EnvRef, AfterValidator(_secret_must_resolve), BeforeValidator(_secret_input)]
 """A secret field: always an `EnvRef`, checked to be resolvable at load."""
 
-EnvStr = Annotated[str, BeforeValidator(resolve_scalar)]
 EnvInt = Annotated[int, BeforeValidator(resolve_scalar)]
 EnvFloat = Annotated[float, BeforeValidator(resolve_scalar)]
 EnvBool = Annotated[bool, BeforeValidator(resolve_scalar)]

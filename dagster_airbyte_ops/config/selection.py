@@ -24,13 +24,6 @@ logger = logging.getLogger(__name__)
 MAX_LISTED = 10
 
 
-class CatalogStream(Protocol):
-    """What selection needs of a stream."""
-
-    @property
-    def name(self) -> str: ...
-
-
 class CatalogConnection(Protocol):
     """What selection needs of a connection (`dagster_airbyte_ops.client.models.Connection` fits)."""
 
