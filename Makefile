@@ -7,7 +7,7 @@ EMULATOR_PORT ?= 8001
 DAGSTER_PORT ?= 3000
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: dev test bench lint emulator clean
+.PHONY: dev test test-latest-dagster bench lint emulator clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,23 @@ test: $(STAMP)
 	@scripts/system-packages.sh
 	$(BIN)/pytest -n 4 -q
 
+## test-latest-dagster: the tests of what uses Dagster's internals (the executor, pools, cron, tags, catalog
+## loading, run termination) against the newest dagster the package index has, in its own venv
+## (.venv-latest-dagster), ignoring the <1.14 bound; not part of `make test`. See docs/upgrading-dagster.md.
+LATEST_VENV := .venv-latest-dagster
+LATEST_BIN := $(LATEST_VENV)/bin
+LATEST_DAGSTER_TESTS ?= tests/test_architecture.py tests/concurrency tests/config tests/schedules \
+	tests/assets/test_definitions.py tests/assets/test_run_termination.py tests/assets/test_step_logs.py \
+	tests/resource tests/observer/test_emulator_scheduler.py
+test-latest-dagster:
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_BIN)/pip install --quiet --upgrade pip
+	$(LATEST_BIN)/python tests/latest_dagster_requirements.py > $(LATEST_VENV)/requirements.txt
+	$(LATEST_BIN)/pip install --quiet --upgrade -r $(LATEST_VENV)/requirements.txt
+	$(LATEST_BIN)/pip install --quiet --no-deps -e .
+	@$(LATEST_BIN)/python -c 'import dagster; print("testing against dagster", dagster.__version__)'
+	$(LATEST_BIN)/pytest -n 4 -q -p no:cacheprovider $(LATEST_DAGSTER_TESTS)
+
 ## bench: benchmark tables, ours vs dagster-airbyte (not part of `make test`); writes benchmarks/results.md
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
@@ -51,4 +68,4 @@ emulator: $(STAMP)
 	$(BIN)/airbyte-ops emulator --port $(EMULATOR_PORT) --seed demo
 
 clean:
-	rm -rf $(VENV) .dagster_home .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) .dagster_home .pytest_cache .mypy_cache .ruff_cache
