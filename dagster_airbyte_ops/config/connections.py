@@ -32,6 +32,7 @@ from .values import (
     NonEmptyStr,
     Owner,
     Tags,
+    check_asset_key,
     unique_items,
 )
 
@@ -69,13 +70,13 @@ class Freshness(_Model):
 
 
 def _after_ref(value: str) -> str:
-    if "/" in value:
-        parts = value.split("/")
-        if any(not p.strip() for p in parts):
-            raise custom_error(
-                f'"{value}" is not an asset key; write its parts separated by "/", e.g. "analytics/orders"'
-            )
-    return value
+    # A connection name, or (with a "/") an asset key.
+    return check_asset_key(value, example="analytics/orders") if "/" in value else value
+
+
+def after_asset_key(ref: str) -> dg.AssetKey | None:
+    """The asset key an `after:` item names ("a/b/c"), or None when it names a connection."""
+    return dg.AssetKey(ref.split("/")) if "/" in ref else None
 
 
 AfterRef = Annotated[str, AfterValidator(_after_ref), BeforeValidator(resolve_scalar)]
@@ -177,9 +178,9 @@ class ConnectionEntry(_Model):
     @property
     def after_connections(self) -> list[str]:
         """`after:` items that name connections (the ones without a "/")."""
-        return [a for a in self.after if "/" not in a]
+        return [a for a in self.after if after_asset_key(a) is None]
 
     @property
     def after_assets(self) -> list[dg.AssetKey]:
         """`after:` items that are asset keys ("a/b/c")."""
-        return [dg.AssetKey(a.split("/")) for a in self.after if "/" in a]
+        return [key for key in map(after_asset_key, self.after) if key is not None]

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..names import DEFAULT_RESOURCE_KEY
 from ._base import _NULLABLE, _exactly_one, _Model
 from ._text import custom_error
 from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, Secret, resolve_scalar
@@ -215,7 +216,7 @@ class AirbyteInstance:
         """Where its settings are in the file, for messages: `airbyte` or `instances.cloud.airbyte`."""
         return "airbyte" if self.name is None else f"instances.{self.name}.airbyte"
 
-    def resource_key(self, base: str = "airbyte") -> str:
+    def resource_key(self, base: str = DEFAULT_RESOURCE_KEY) -> str:
         """`airbyte` for the single `airbyte:` section, `airbyte_<name>` for a named instance."""
         return base if self.name is None else f"{base}_{self.name}"
 

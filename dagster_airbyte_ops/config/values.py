@@ -184,14 +184,17 @@ KeyPrefix = Annotated[list[KeyPart], BeforeValidator(_one_or_many), BeforeValida
 """Asset key prefix: a list of parts, or one string for a single part."""
 
 
-def _asset_key_string(value: str) -> str:
-    parts = value.split("/")
-    if not value or any(not p.strip() for p in parts):
+def check_asset_key(value: str, *, example: str) -> str:
+    """`value` when it is an asset key written as the UI shows it ("a/b/c", no blank part)."""
+    if not value or any(not part.strip() for part in value.split("/")):
         raise custom_error(
-            f"{show(value)} is not an asset key; "
-            'write its parts separated by "/", e.g. "analytics/daily_revenue"'
+            f'{show(value)} is not an asset key; write its parts separated by "/", e.g. "{example}"'
         )
     return value
+
+
+def _asset_key_string(value: str) -> str:
+    return check_asset_key(value, example="analytics/daily_revenue")
 
 
 AssetKeyString = Annotated[str, AfterValidator(_asset_key_string), BeforeValidator(resolve_scalar)]

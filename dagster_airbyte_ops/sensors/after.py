@@ -13,6 +13,7 @@ import dagster as dg
 
 from ..assets.built_connection import BuiltConnection, connections_by_ref
 from ..config import AirbyteOpsConfig, ConnectionEntry
+from ..config.connections import after_asset_key
 from ..config.loader import config_error, describe_cycle, find_cycle
 from ..names import after_sensor_name
 from .downstream import downstream_sensor
@@ -82,8 +83,9 @@ def _after_upstreams(
     upstreams: list[Upstream] = []
     ok = True
     for ref in entry.after:
-        if "/" in ref:
-            upstreams.append(Upstream.asset(dg.AssetKey(ref.split("/"))))
+        key = after_asset_key(ref)
+        if key is not None:
+            upstreams.append(Upstream.asset(key))
             continue
         found = connection_upstream(ref, where, by_name, problems)
         ok = ok and found is not None
@@ -104,10 +106,11 @@ def _key_cycles(
         where[name] = f"{item.entry.path}.after"
         edges = graph.setdefault(name, [])
         for ref in item.entry.after:
-            if "/" not in ref:
+            key = after_asset_key(ref)
+            if key is None:
                 edges.append(by_ref[ref].label if ref in by_ref else ref)
                 continue
-            owner = owner_of_key.get(dg.AssetKey(ref.split("/")))
+            owner = owner_of_key.get(key)
             if owner is not None:
                 edges.append(owner.label)
     cycle = find_cycle(graph)
