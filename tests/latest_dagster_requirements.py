@@ -1,8 +1,9 @@
 """Print the requirements of `make test-latest-dagster`: ours and the test extra, dagster unpinned.
 
-dagster and dagster-webserver lose their version bounds so pip takes the newest release the index
-has. Packages that pin dagster exactly (dagster-postgres, dagster-dg-cli) and the browser driver are
-left out: the tests that run there (Makefile's LATEST_DAGSTER_TESTS) do not use them.
+dagster loses its version bound so pip takes the newest release the index has. Packages that pin
+dagster exactly (dagster-webserver, dagster-postgres, dagster-dg-cli: a webserver release can reach
+the index after its dagster release, and would hold dagster back) and the browser driver are left
+out: the tests that run there (Makefile's LATEST_DAGSTER_TESTS) do not use them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 import tomllib
 from pathlib import Path
 
-UNBOUNDED = ("dagster", "dagster-webserver")
-LEFT_OUT = ("dagster-postgres", "dagster-dg-cli", "playwright")
+UNBOUNDED = ("dagster",)
+LEFT_OUT = ("dagster-webserver", "dagster-postgres", "dagster-dg-cli", "playwright")
 
 
 def requirements(pyproject: Path) -> list[str]:
