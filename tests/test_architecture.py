@@ -1,6 +1,6 @@
 """The package's shape, read from its source with `ast`: what docs/architecture.md promises.
 
-- imports run one way (leaves <- client/config <- resource <- assets <- schedules/sensors/checks/
+- imports run one way (leaves <- client/config <- resource <- assets/manage <- schedules/sensors/checks/
   execution <- definitions <- cli/component); peers do not import each other; the library never
   imports the emulator (only cli.py starts it); commands/ and cli_manage.py hold pieces of cli.py;
 - private Dagster imports (`dagster._...`, `dagster_shared`) only in the fence files of execution/;
@@ -29,11 +29,11 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "resource": 2,
     "assets": 3,
+    "manage": 3,
     "schedules": 4,
     "sensors": 4,
     "checks": 4,
     "execution": 4,
-    "manage": 4,
     "definitions": 5,
     "commands": 6,
     "cli_manage": 6,
