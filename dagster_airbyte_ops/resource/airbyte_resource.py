@@ -11,10 +11,9 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, Literal, cast
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import dagster as dg
@@ -33,6 +32,7 @@ from ..metadata import AirbyteMetadataSet
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
 from .polling import HISTORY_JOBS, AdaptivePolling, PredictedPolling, polling_for
+from .step_log import STEP_LOG, logs_to
 from .sync_result import SyncResult
 from .trigger import RunningSyncPolicy, trigger_or_attach
 
@@ -46,26 +46,6 @@ AIRBYTE_CLOUD_API_HOST = "api.airbyte.com"
 
 #: Called with (job, attached) as soon as a sync's job is known, before waiting for it.
 OnJob = Callable[[Job, bool], None]
-
-
-_CURRENT_STEP_LOG: ContextVar[logging.Logger | None] = ContextVar("airbyte_ops_step_log", default=None)
-
-
-class _StepLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Logs to the current step's log (see `AirbyteResource.logs_to`), else Dagster's Python logger."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.getLogger("dagster_airbyte_ops"), {})
-
-    def isEnabledFor(self, level: int) -> bool:
-        return True  # the target decides
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        target = _CURRENT_STEP_LOG.get() or dg.get_dagster_logger("dagster_airbyte_ops")
-        target.log(level, msg, *args, **kwargs)
-
-
-_STEP_LOG = _StepLog()
 
 
 class AirbyteResource(dg.ConfigurableResource):
@@ -224,21 +204,16 @@ class AirbyteResource(dg.ConfigurableResource):
 
     @property
     def _log(self) -> logging.Logger:
-        return cast(logging.Logger, _STEP_LOG)
+        return STEP_LOG
 
-    @contextmanager
-    def logs_to(self, log: logging.Logger) -> Iterator[None]:
+    def logs_to(self, log: logging.Logger) -> AbstractContextManager[None]:
         """Send this resource's log lines (and its client's retry warnings) to `log` meanwhile.
 
         The assets pass their `context.log`, so every line lands under the step that caused it, also
         when several syncs run at once in one process (`airbyte_sync_executor` runs steps as threads,
         and Dagster's captured Python logging has no way to tell those threads apart).
         """
-        token = _CURRENT_STEP_LOG.set(log)
-        try:
-            yield
-        finally:
-            _CURRENT_STEP_LOG.reset(token)
+        return logs_to(log)
 
     # ---- links --------------------------------------------------------------------------------
 
