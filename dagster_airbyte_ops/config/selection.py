@@ -173,6 +173,8 @@ def _select(entry: ConnectionEntry, catalog: _Catalog, problems: list[str]) -> l
         found = catalog.by_name.get(value, [])
         if not found:
             hint = _suggest(value, catalog.by_name, "connections")
+            if entry.declare is not None:  # declared here but not created yet
+                hint = "it is declared in this file: run airbyte-ops apply to create it"
             problems.append(f'{where}: no Airbyte connection{within} is named "{value}"; {hint}')
         elif len(found) > 1:
             ids = ", ".join(c.id for c in found)

@@ -4,6 +4,7 @@ check fails naming what differs, with no secret in its metadata."""
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from dagster_airbyte_ops.config import load_config
 from dagster_airbyte_ops.definitions import build_definitions
@@ -25,6 +26,7 @@ def _run_checks(config_path):
     return evaluations
 
 
+@pytest.mark.parametrize("managed", ["config", "public"], indirect=True)
 def test_drift_check_passes_then_fails_after_a_change_behind_the_files_back(managed):
     server, runner = managed
     data = declarations()

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dagster_airbyte_ops.cli import main
 from dagster_airbyte_ops.config import load_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.emulator import EmulatorSettings
+from dagster_airbyte_ops.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "airbyte-as-code"
 SECRET = "canary-example-5b1e"
@@ -48,3 +51,16 @@ def test_example_plan_apply_plan_then_dagster_loads_it(spec_checked_emulators, t
     defs = build_definitions(load_config(EXAMPLE / "airbyte_ops.yaml"))
     keys = {key.path[-1] for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"shop_orders", "shop_customers"} <= keys
+
+
+def test_declared_connection_not_yet_applied_says_to_apply(spec_checked_emulators, monkeypatch):
+    server = spec_checked_emulators(EmulatorSettings(seed="empty"))
+    monkeypatch.setenv("AIRBYTE_URL", server.url)
+    monkeypatch.setenv("SHOP_PG_PASSWORD", SECRET)
+    with pytest.raises(ConfigError) as raised:
+        build_definitions(load_config(EXAMPLE / "airbyte_ops.yaml"))
+    message = str(raised.value)
+    assert (
+        'connections[0].name: no Airbyte connection is named "Shop Postgres → SQLite"; '
+        "it is declared in this file: run airbyte-ops apply to create it"
+    ) in message
