@@ -196,7 +196,9 @@ def run_dev(args: argparse.Namespace) -> int:
             "AIRBYTE_OPS_DATA_DIR": str(data_dir),
         }
         dagster = [
-            *(sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"),
+            # `dagster dev` warns that `dg dev` supersedes it; the demo has no `dg` project to run instead.
+            *(sys.executable, "-W", "ignore:Function `dev_command` is superseded", "-m", "dagster"),
+            *("dev", "-w", "workspace.yaml"),
             *("-h", LOCALHOST, "-p", str(args.port)),
         ]
         return _run_until_stopped(dagster, env)

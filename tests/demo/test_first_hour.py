@@ -149,6 +149,6 @@ def test_first_hour_check_sync_by_ui_group_job_page_and_sighup(tmp_path):
     assert left == [], "left running after SIGHUP:\n" + "\n".join(left)
     assert not _listening(emulator_port) and not _listening(ui_port)
     assert not (clone / ".dagster_home" / "airbyte-ops-dev.json").exists()
-    avoidable = re.compile(r"[Nn]o dagster\.yaml|empty result")
+    avoidable = re.compile(r"[Nn]o dagster\.yaml|empty result|Warning|WARNING")
     noise = [line for line in log.read_text().splitlines() if avoidable.search(line)]
     assert noise == [], noise
