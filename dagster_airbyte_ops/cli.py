@@ -221,7 +221,7 @@ def _run_sync(args: argparse.Namespace) -> int:
         return 0
     started = time.monotonic()
     polling = AdaptivePolling(max_interval_s=resource.poll_interval_s)
-    with SyncProgress(f"{connection.name} job {job_id}") as progress:
+    with SyncProgress(f"{connection.name} job {job_id}") as progress, resource.logs_to(progress.logger()):
         while True:
             job = client.get_job(job_id)
             elapsed = time.monotonic() - started
@@ -229,7 +229,7 @@ def _run_sync(args: argparse.Namespace) -> int:
             if job.status.is_terminal:
                 break
             time.sleep(polling.next_delay_s(elapsed))
-    result = resource.wait(job_id, connection_id=connection.id)
+        result = resource.wait(job_id, connection_id=connection.id)
     for name, stats in sorted(result.stream_stats.items()):
         print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
     print(f"{connection.name}: {result.status.value if result.status else '?'} in {elapsed:.1f}s")

@@ -7,6 +7,7 @@ changed (the status, or the rows once the job has ended), so a 40-minute sync lo
 
 from __future__ import annotations
 
+import logging
 import sys
 from types import TracebackType
 from typing import TextIO
@@ -57,9 +58,27 @@ class SyncProgress:
             self._last = state
             self.line(f"  {elapsed_s:7.1f}s  {status:<10}  rows so far: {rows_text}")
 
+    def logger(self) -> logging.Logger:
+        """A logger whose records become lasting lines here (for `AirbyteResource.logs_to`), so a retry
+        warning never lands in the middle of the status line."""
+        logger = logging.getLogger(f"{__name__}.{id(self)}")
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        logger.handlers = [_LineHandler(self)]
+        return logger
+
     def line(self, text: str) -> None:
         """A line that stays (above the live status line on a terminal)."""
         if self._display is not None:
             self._display.console.print(Text(text))
         else:
             print(text, file=self.stream, flush=True)
+
+
+class _LineHandler(logging.Handler):
+    def __init__(self, progress: SyncProgress) -> None:
+        super().__init__(logging.WARNING)  # the resource's per-poll status lines are the display's job
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.line(f"  {record.levelname.lower()}: {record.getMessage()}")

@@ -209,3 +209,16 @@ def test_progress_on_a_terminal_updates_one_line_in_place(demo_env, capsys):
     assert "rows so far" in screen and "\r" in screen
     lines = [line for line in screen.replace("\r\n", "\n").split("\n") if line.strip()]
     assert len(lines) < 12, screen  # job line, stream totals, the final line; no line per poll
+
+
+def test_retry_warnings_during_a_sync_are_whole_lines_of_their_own(demo_env, capfd):
+    """Airbyte answering 503 while the sync is watched: the client retries, and says so on a line of
+    its own (never cut into the progress line)."""
+    demo_env.admin.add_fault(kind="status", path="/api/v1/jobs/get", status=503, count=2)
+    assert main(["sync", "CRM API → Postgres"]) == 0
+    out, err = capfd.readouterr()
+    retries = [line for line in out.splitlines() if "retrying in" in line]
+    assert len(retries) == 2, out
+    assert all(line.startswith("  warning: Airbyte POST /api/v1/jobs/get: HTTP 503") for line in retries)
+    assert "CRM API → Postgres: succeeded" in out
+    assert "retrying" not in err
