@@ -249,3 +249,23 @@ def test_prune_refuses_a_source_a_hand_made_connection_uses(managed):
     ) in out
     assert runner.run("apply", "--yes", "--prune")[0] == 1
     assert server.state.source(source.actor_id) is not None
+
+
+@both_apis
+def test_airbyte_failing_mid_apply_then_rerun_converges(managed):
+    server, runner = managed
+    data = declarations()
+    data["airbyte"]["max_retries"] = 0
+    runner.write(data)
+    # Airbyte answers 500 to the connection's creation (Config API connections/create, public POST /connections).
+    server.admin.add_fault("status", path=r"connections(/create)?$", method="POST", count=1, status=500)
+    code, out = runner.run("apply", "--yes")
+    assert code == 1, out
+    assert 'created source "Shop Postgres"' in out and 'created destination "Local SQLite"' in out
+    assert "Apply stopped:" in out and not server.state.live_connections()
+    code, out = runner.run("apply", "--yes")
+    assert code == 0, out
+    assert 'created connection "Shop → SQLite"' in out and "created source" not in out
+    kinds = sorted(a.kind for a in server.state.actors.values())
+    assert kinds == ["destination", "source"] and len(server.state.live_connections()) == 1
+    assert runner.run("plan")[0] == 0
