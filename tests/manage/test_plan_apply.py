@@ -257,7 +257,7 @@ def test_airbyte_failing_mid_apply_then_rerun_converges(managed):
     data = declarations()
     data["airbyte"]["max_retries"] = 0
     runner.write(data)
-    # Airbyte answers 500 to the connection's creation (Config API connections/create, public POST /connections).
+    # A 500 on the connection's creation (Config API connections/create, public POST /connections).
     server.admin.add_fault("status", path=r"connections(/create)?$", method="POST", count=1, status=500)
     code, out = runner.run("apply", "--yes")
     assert code == 1, out
