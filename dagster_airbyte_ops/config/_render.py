@@ -43,12 +43,16 @@ def render_path(loc: Iterable[Any]) -> str:
 SUBPATH = "\u21b3"
 
 
-def _join_subpath(path: str, message: str) -> str:
-    """`path: message`, where a message about a place inside free-form data extends the path."""
-    if message.startswith(SUBPATH) and ": " in message:
-        below, rest = message[len(SUBPATH) :].split(": ", 1)
-        return f"{path}{below}: {rest}"
-    return f"{path}: {message}"
+def _join_subpath(path: str, message: str) -> list[str]:
+    """`path: message`, where messages about places inside free-form data (one a line, each starting
+    with SUBPATH) extend the path."""
+    if not message.startswith(SUBPATH):
+        return [f"{path}: {message}"]
+    out = []
+    for part in message.split("\n"):
+        below, rest = part[len(SUBPATH) :].split(": ", 1)
+        out.append(f"{path}{below}: {rest}")
+    return out
 
 
 def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[str]:
@@ -60,9 +64,9 @@ def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list
         loc = tuple(error["loc"])
         if error["type"] == "missing" and loc in explained:
             continue
-        line = _join_subpath(render_path(loc), _message(error, root, loc))
-        if line not in lines:
-            lines.append(line)
+        for line in _join_subpath(render_path(loc), _message(error, root, loc)):
+            if line not in lines:
+                lines.append(line)
     if len(lines) > MAX_ERRORS:
         lines = [*lines[:MAX_ERRORS], f"... and {len(lines) - MAX_ERRORS} more problems"]
     return lines

@@ -37,46 +37,51 @@ PublicSyncMode = Literal[
 _REF_KEYS = ("env", "default")
 
 
-def _configuration_value(value: Any, path: str, environ: Mapping[str, str]) -> Any:
-    """A configuration tree with `{env: ...}` mappings turned into EnvRefs; literal secrets refused."""
+def _configuration_value(value: Any, path: str, environ: Mapping[str, str], problems: list[str]) -> Any:
+    """A configuration tree with `{env: ...}` mappings turned into EnvRefs; every problem collected
+    (each line starts with SUBPATH and its place below `configuration`)."""
     if isinstance(value, Mapping):
         if "env" in value:
             unknown = [k for k in value if k not in _REF_KEYS]
+            name = value["env"]
+            default = value.get("default")
             if unknown:
-                raise custom_error(
+                problems.append(
                     f'{SUBPATH}{path}: unknown key "{unknown[0]}" in {{env: ...}}; '
                     "a reference has only env and default"
                 )
-            name = value["env"]
-            if not isinstance(name, str) or re.fullmatch(ENV_VAR_NAME_PATTERN, name) is None:
-                raise custom_error(
+            elif not isinstance(name, str) or re.fullmatch(ENV_VAR_NAME_PATTERN, name) is None:
+                problems.append(
                     f"{SUBPATH}{path}: env: {show(name)} is not an environment variable name; "
                     "use letters, digits and _, e.g. PG_PASSWORD"
                 )
-            default = value.get("default")
-            if default is None and name not in environ:
-                raise custom_error(
+            elif default is None and name not in environ:
+                problems.append(
                     f"{SUBPATH}{path}: environment variable {name} is not set; export it before running"
                 )
-            return EnvRef(env=name, default=None if default is None else str(default))
+            else:
+                return EnvRef(env=name, default=None if default is None else str(default))
+            return None
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise custom_error(f"{SUBPATH}{path}: key {show(key)} is not text; quote it")
+                problems.append(f"{SUBPATH}{path}: key {show(key)} is not text; quote it")
+                continue
             sub = f"{path}.{key}"
             if (
                 SECRET_KEY_RE.search(key)
                 and isinstance(item, str | int | float)
                 and not isinstance(item, bool)
             ):
-                raise custom_error(
+                problems.append(
                     f"{SUBPATH}{sub}: a secret must come from the environment, not the file: "
                     "write {env: VARIABLE_NAME} and export VARIABLE_NAME"
                 )
-            out[key] = _configuration_value(item, sub, environ)
+                continue
+            out[key] = _configuration_value(item, sub, environ, problems)
         return out
     if isinstance(value, list):
-        return [_configuration_value(item, f"{path}[{i}]", environ) for i, item in enumerate(value)]
+        return [_configuration_value(item, f"{path}[{i}]", environ, problems) for i, item in enumerate(value)]
     return value
 
 
@@ -95,7 +100,11 @@ class ConnectorDeclaration(_Model):
             return {}
         if not isinstance(value, Mapping):
             raise custom_error(f"expected a mapping of the connector's fields, got {show(value)}")
-        return _configuration_value(value, "", environ_from(info))
+        problems: list[str] = []
+        out = _configuration_value(value, "", environ_from(info), problems)
+        if problems:
+            raise custom_error("\n".join(problems))
+        return out
 
 
 def _key_path(value: Any) -> Any:

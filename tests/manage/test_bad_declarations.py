@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.manage.helpers import declarations
 
@@ -234,3 +235,20 @@ def test_public_api_leaves_validation_to_airbyte_and_shows_its_refusal(managed):
     lines = [line.strip() for line in out.splitlines()]
     assert f"{SPEC}.port: Airbyte refused it: string found, integer expected" in lines, out
     assert not server.state.actors
+
+
+def test_every_file_problem_of_a_configuration_at_once(tmp_path):
+    from dagster_airbyte_ops.config import parse_config
+    from dagster_airbyte_ops.errors import ConfigError
+
+    data = src(password="hunter2", token="abc", port={"env": "NOT_SET_ANYWHERE"})
+    with pytest.raises(ConfigError) as raised:
+        parse_config(yaml.safe_dump(data, allow_unicode=True), environ={"AIRBYTE_URL": "http://x"})
+    lines = str(raised.value).splitlines()
+    assert (
+        f"airbyte_ops.yaml: {SPEC}.port: environment variable NOT_SET_ANYWHERE is not set; export it before running"
+        in lines
+    )
+    assert any(line.startswith(f"airbyte_ops.yaml: {SPEC}.password: a secret must") for line in lines)
+    assert any(line.startswith(f"airbyte_ops.yaml: {SPEC}.token: a secret must") for line in lines)
+    assert "hunter2" not in str(raised.value)
