@@ -13,7 +13,7 @@ messages), ``models`` (typed records, public for its types).
 from ._auth import Auth, BasicAuth, BearerAuth, ClientCredentialsAuth, NoAuth
 from ._client import CLOUD_PUBLIC_API_URL, AirbyteClient, build_auth, resolve_api
 from ._config_api import ConfigApi
-from ._deadline import deadline
+from ._deadline import DeadlineAdapter, deadline, watchdog
 from ._errors import AirbyteDeadlineError, AirbyteJobNotFoundError, AirbyteNotFoundError, outcome_unknown
 from ._public_api import PublicApi
 from ._transport import Transport, parse_retry_after_s, should_retry
@@ -55,6 +55,7 @@ __all__ = [
     "Connection",
     "ConnectionSchedule",
     "ConnectorSpecification",
+    "DeadlineAdapter",
     "Destination",
     "DestinationDefinition",
     "FailureSummary",
@@ -75,4 +76,5 @@ __all__ = [
     "parse_retry_after_s",
     "resolve_api",
     "should_retry",
+    "watchdog",
 ]

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..client import DeadlineAdapter, watchdog
 from ..config import Webhook
 from ..errors import ConfigError
 
@@ -39,7 +40,12 @@ logger = logging.getLogger(__name__)
 
 AlertEventName = Literal["succeeded", "failed", "cancelled", "timed_out"]
 AlertOrigin = Literal["dagster", "airbyte", "deferred"]
-WEBHOOK_TIMEOUT_S = 10.0
+#: Total time one POST may take (connect + headers + body), cut off by a watchdog: a webhook that
+#: trickles its answer is not waited for past it, and is not tried again for that alert. With the
+#: `unreachable` set of a run, a run's alerts cost at most this per webhook, and a tick of the alert
+#: sensor (Dagster handles at most 5 runs a tick) stays far below Dagster's 60 s tick limit, so the
+#: tick ends, its cursor advances and no alert that went out is sent again.
+WEBHOOK_TIMEOUT_S = 5.0
 WEBHOOK_CONNECT_TIMEOUT_S = 5.0
 #: One more try after a 429, a 5xx or a dropped connection; a webhook that is down stays a log line.
 WEBHOOK_ATTEMPTS = 2
@@ -153,16 +159,23 @@ def _post(url: str, payload: dict[str, object], session: requests.Session | None
     reached = False
     for attempt in range(WEBHOOK_ATTEMPTS):
         delay = WEBHOOK_RETRY_DELAY_S
-        try:
-            response = (session or requests).post(
-                url,
-                json=payload,
-                timeout=(WEBHOOK_CONNECT_TIMEOUT_S, WEBHOOK_TIMEOUT_S),
-                allow_redirects=False,  # a redirect would re-send the alert (and its URL) elsewhere
-            )
-        except requests.RequestException as exc:
+        failure: requests.RequestException | None = None
+        with watchdog(WEBHOOK_TIMEOUT_S) as watch:
+            try:
+                response = (session or _session()).post(
+                    url,
+                    json=payload,
+                    timeout=(WEBHOOK_CONNECT_TIMEOUT_S, WEBHOOK_TIMEOUT_S),
+                    allow_redirects=False,  # a redirect would re-send the alert (and its URL) elsewhere
+                )
+            except requests.RequestException as exc:
+                failure = exc
+        if watch.fired or isinstance(failure, requests.Timeout):
+            # Waiting again would double the delay of every later alert: give up on this one.
+            return f"no complete answer within {WEBHOOK_TIMEOUT_S:g} s (is the webhook slow or stuck?)", False
+        if failure is not None:
             # The exception text quotes the URL; name only its type.
-            problem = f"{type(exc).__name__} (is the webhook reachable from here?)"
+            problem = f"{type(failure).__name__} (is the webhook reachable from here?)"
         else:
             reached = True
             status = response.status_code
@@ -177,6 +190,21 @@ def _post(url: str, payload: dict[str, object], session: requests.Session | None
         if attempt + 1 < WEBHOOK_ATTEMPTS:
             time.sleep(delay)
     return f"{problem}, after {WEBHOOK_ATTEMPTS} attempts", reached
+
+
+_session_lock = threading.Lock()
+_shared: list[requests.Session] = []
+
+
+def _session() -> requests.Session:
+    """One session for webhook posts, with connections the total-deadline watchdog can cut."""
+    with _session_lock:
+        if not _shared:
+            session = requests.Session()
+            session.mount("http://", DeadlineAdapter())
+            session.mount("https://", DeadlineAdapter())
+            _shared.append(session)
+        return _shared[0]
 
 
 def _retry_after(value: str | None, default: float) -> float:
