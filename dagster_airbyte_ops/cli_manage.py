@@ -102,7 +102,10 @@ def run_apply(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 file=out,
             )
             return EXIT_ERROR
-        answer = input("\nApply these changes? Only 'yes' applies: ")
+        try:
+            answer = input("\nApply these changes? Only 'yes' applies: ")
+        except EOFError:
+            answer = ""
         if answer.strip() != "yes":
             print("Not applied.", file=out)
             return EXIT_ERROR

@@ -157,3 +157,25 @@ def test_discover_follows_the_connector_and_configuration(emulator: EmulatorServ
     f = _create(url, "source", SOURCE_FILE, file_config).json()["sourceId"]
     (only,) = config_post(url, "sources/discover_schema", {"sourceId": f}).json()["catalog"]["streams"]
     assert only["stream"]["name"] == "rates" and only["stream"]["supportedSyncModes"] == ["full_refresh"]
+
+
+def test_public_put_and_patch_validate_and_keep_masked_secrets(emulator: EmulatorServer) -> None:
+    sid = _create(emulator.url, "source", SOURCE_POSTGRES, PG).json()["sourceId"]
+    url = f"{emulator.public_api_url}/sources/{sid}"
+    bad = requests.patch(url, json={"configuration": {"port": "x"}}, timeout=5)
+    assert (
+        bad.status_code == 422 and "$.port: string found, integer expected" in bad.json()["data"]["message"]
+    )
+    put = requests.put(url, json={"name": "n", "configuration": {"host": "h"}}, timeout=5)
+    assert put.status_code == 422  # a full replacement must carry every required field
+    masked = requests.get(url, timeout=5).json()["configuration"]
+    ok = requests.put(url, json={"name": "n", "configuration": {**masked, "host": "h2"}}, timeout=5)
+    assert ok.status_code == 200 and ok.json()["configuration"]["password"] == "**********"
+    assert emulator.state.actors[sid].configuration == {**PG, "host": "h2"}
+
+
+@pytest.mark.emulator(airbyte_version="2.0")
+def test_validation_failure_in_the_2_0_shape(emulator: EmulatorServer) -> None:
+    body = _create(emulator.url, "source", SOURCE_POSTGRES, {"host": "db"}).json()
+    assert "errorId" in body and "exceptionClassName" not in body
+    assert "$.port: is missing but it is required" in body["message"]
