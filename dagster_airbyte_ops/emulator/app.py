@@ -94,6 +94,8 @@ class EmulatorMiddleware:
         self.hook = hook
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.state.store is not None:
+            send = self._persisting(send)
         if scope["type"] != "http" or not is_airbyte_path(scope["path"]):
             await self.app(scope, receive, send)
             return
@@ -183,6 +185,17 @@ class EmulatorMiddleware:
             await self._drop(send)
 
     # ------------------------------------------------------------------ helpers
+    def _persisting(self, send: Send) -> Send:
+        """``send`` that saves the state to its store before a response's last byte (see store.py):
+        whatever a client has read (a job id) survives a kill of the emulator."""
+
+        async def persisting_send(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.state.persist()
+            await send(message)
+
+        return persisting_send
+
     def _log(self, method: str, path: str, query: str, status: int, fault: str | None = None) -> None:
         with self.state.lock:
             self.state.request_log.append(LoggedRequest(method, path, query, status, self.state.now(), fault))

@@ -81,6 +81,8 @@ class EmulatorScheduler:
                     logger.warning("emulator scheduler: %s not started: %s", connection.name, error.body)
                     continue
                 started.append(job.job_id)
+            if started:
+                self.state.persist()
         return started
 
     def due_at(self, connection: Connection) -> float | None:

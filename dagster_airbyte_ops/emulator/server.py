@@ -13,15 +13,31 @@ from dagster_airbyte_ops.emulator.admin_client import EmulatorAdmin
 from dagster_airbyte_ops.emulator.app import ResponseHook, build_app
 from dagster_airbyte_ops.emulator.faults import FaultRegistry
 from dagster_airbyte_ops.emulator.scheduler import EmulatorScheduler
-from dagster_airbyte_ops.emulator.seeds import apply_seed
+from dagster_airbyte_ops.emulator.seeds import apply_seed, install_definitions
 from dagster_airbyte_ops.emulator.state import EmulatorSettings, EmulatorState
+from dagster_airbyte_ops.emulator.store import StateStore
 
 
 def build_state(settings: EmulatorSettings) -> EmulatorState:
-    """A seeded state for ``settings`` (validates the version profile early)."""
+    """A seeded state for ``settings`` (validates the version profile early).
+
+    With a data dir the state is kept in its SQLite store (:mod:`.store`): the seed applies only when
+    the store is new; otherwise everything saved (jobs included) comes back, as after an Airbyte restart.
+    """
     _ = settings.profile
     state = EmulatorState(settings)
-    apply_seed(state, settings.seed)
+    if not settings.data_dir:
+        apply_seed(state, settings.seed)
+        return state
+    store = StateStore.in_data_dir(settings.data_dir)
+    with state.lock:
+        if store.is_new():
+            apply_seed(state, settings.seed)
+        else:
+            install_definitions(state)
+            store.load(state)
+        state.store = store
+        store.save(state)
     return state
 
 
@@ -108,6 +124,7 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._sock.close()
+        _close_store(self.state)
 
     def __enter__(self) -> EmulatorServer:
         return self
@@ -129,8 +146,24 @@ def run_emulator(host: str = "127.0.0.1", port: int = 8001, settings: EmulatorSe
     scheduler = EmulatorScheduler(state) if settings.scheduler else None
     if scheduler is not None:
         scheduler.start()
+    if state.store is not None:
+        print(
+            f"Emulator state kept in {state.store.path} (delete it to start over from the seed)", flush=True
+        )
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
     finally:
         if scheduler is not None:
             scheduler.stop()
+        _close_store(state)
+
+
+def _close_store(state: EmulatorState) -> None:
+    """Save the last changes and close the store (a no-op in memory)."""
+    store = state.store
+    if store is None:
+        return
+    with state.lock:
+        store.save(state)
+        store.close()
+        state.store = None

@@ -8,14 +8,16 @@ the other.
 from __future__ import annotations
 
 import copy
-import itertools
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dagster_airbyte_ops.emulator.profiles import VersionProfile, get_profile
+
+if TYPE_CHECKING:
+    from dagster_airbyte_ops.emulator.store import StateStore
 
 AuthMode = Literal["none", "basic", "bearer", "client_credentials"]
 Outcome = Literal["succeeded", "failed", "incomplete_then_succeeded", "stuck"]
@@ -268,11 +270,19 @@ class EmulatorState:
         self.jobs: dict[int, Job] = {}
         self.tokens: dict[str, Token] = {}
         self.request_log: list[LoggedRequest] = []
-        self._job_ids = itertools.count(1)
+        #: The id the next job gets (Airbyte's ``jobs`` sequence); persisted by :mod:`.store`.
+        self.next_job_number = 1
         self.default_workspace_id = ""
         #: Per connection id: simulated source, cursors and unwritten batches of local destinations
         #: (``sqlite_destination.LocalSync``); cleared with the entities.
         self.local_syncs: dict[str, Any] = {}
+        #: The SQLite store under ``data_dir`` (``store.StateStore``), or None: in memory only.
+        self.store: StateStore | None = None
+
+    def persist(self) -> None:
+        """Save what changed to the store, if there is one (before an answer goes out)."""
+        if self.store is not None:
+            self.store.save(self)
 
     # ------------------------------------------------------------------ time
     def now(self) -> float:
@@ -287,11 +297,13 @@ class EmulatorState:
     # ------------------------------------------------------------------ ids
     def next_job_id(self) -> int:
         """Allocate a job id (monotonic, like Airbyte's ``jobs`` sequence)."""
-        return next(self._job_ids)
+        job_id = self.next_job_number
+        self.next_job_number += 1
+        return job_id
 
     def reset_job_ids(self) -> None:
         """Restart the job id sequence, as a wiped database would."""
-        self._job_ids = itertools.count(1)
+        self.next_job_number = 1
 
     # ------------------------------------------------------------------ lookups
     def workspace(self, workspace_id: str) -> Workspace | None:
