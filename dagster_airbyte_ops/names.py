@@ -13,6 +13,7 @@ with `<instance>_` for a named instance of `instances:`.
     sensors    <slug>_after_sensor; airbyte_observer[_<instance>]; airbyte_deferred_jobs[_<instance>];
                airbyte_alerts, airbyte_alerts_succeeded; airbyte_freshness_checks_sensor;
                airbyte_pool_limits_sensor
+    checks     matches_airbyte_ops_yaml (one per stream of a declared connection, op <slug>_drift)
     pools      airbyte (max_concurrent_syncs), airbyte/[<instance>_]<group or selector slug>
     resource   airbyte, airbyte_<instance>
 
@@ -31,6 +32,9 @@ SUCCESS_SENSOR_SUFFIX = "_succeeded"
 FRESHNESS_SENSOR_NAME = "airbyte_freshness_checks_sensor"
 POOL_SENSOR_NAME = "airbyte_pool_limits_sensor"
 
+#: The asset check on each stream of a connection with `declare:` (checks/drift.py).
+DRIFT_CHECK_NAME = "matches_airbyte_ops_yaml"
+
 #: The pool of every sync when only the top-level `max_concurrent_syncs` is set.
 DEFAULT_POOL = "airbyte"
 
@@ -48,6 +52,11 @@ def job_name(slug: str) -> str:
 def schedule_name(slug: str, index: int = 0) -> str:
     """`<slug>_schedule` for a connection's first schedule, `<slug>_schedule_<n>` for the n-th."""
     return f"{slug}_schedule" if index == 0 else f"{slug}_schedule_{index + 1}"
+
+
+def drift_check_op_name(slug: str) -> str:
+    """`<slug>_drift`: the multi-asset check that compares a declared connection with Airbyte."""
+    return f"{slug}_drift"
 
 
 def after_sensor_name(slug: str) -> str:

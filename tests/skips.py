@@ -17,7 +17,7 @@ VARIABLE = "AIRBYTE_OPS_SKIP"
 #: name -> (what it stands for, how a test is recognised)
 PARTS = {
     "browser": "the demo in headless Chromium (tests marked browser)",
-    "postgres": "Dagster on PostgreSQL (tests using the postgres_server fixture)",
+    "postgres": "Dagster on PostgreSQL (the postgres_server fixture, and [postgres] of dagster_instance)",
 }
 _KEY = pytest.StashKey[list[tuple[str, str]]]()
 
@@ -37,6 +37,10 @@ def part_of(item: pytest.Item) -> str | None:
     if item.get_closest_marker("browser") is not None:
         return "browser"
     if "postgres_server" in getattr(item, "fixturenames", ()):
+        return "postgres"
+    # The [postgres] case of the `dagster_instance` fixture asks for the server only when it runs.
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("dagster_instance") == "postgres":
         return "postgres"
     return None
 
@@ -59,9 +63,23 @@ def banner(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-
         return
     terminalreporter.write_sep("!", f"NOT RUN: asked for with {VARIABLE}={os.environ.get(VARIABLE, '')}")
     for part in sorted({part for part, _ in left_out} | requested(config)):
-        ids = [nodeid for name, nodeid in left_out if name == part]
+        ids = [nodeid for name, nodeid in left_out if name == part] or _skipped_reports(
+            terminalreporter, part
+        )
         terminalreporter.write_line(f"{part}: {len(ids)} test(s) not run ({PARTS[part]})")
         for nodeid in ids[:5]:
             terminalreporter.write_line(f"    {nodeid}")
         if len(ids) > 5:
             terminalreporter.write_line(f"    ... and {len(ids) - 5} more")
+
+
+def _skipped_reports(terminalreporter, part: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The tests of `part` the run skipped, from their reports: with xdist the workers collect, so the
+    controller's stash is empty and only the reports reach it."""
+    ids = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if f"{VARIABLE}=" in reason and reason.endswith(f": {part} not run"):
+            ids.append(report.nodeid)
+    return ids

@@ -27,9 +27,8 @@ from ..manage.live import Definition
 from ..manage.plan import FieldChange, actor_field_changes, connection_field_changes
 from ..manage.render import render_field
 from ..manage.spec_check import check_configuration
+from ..names import DRIFT_CHECK_NAME, drift_check_op_name
 from ..resource.airbyte_resource import AirbyteResource
-
-DRIFT_CHECK_NAME = "matches_airbyte_ops_yaml"
 
 
 def _actor_drift(
@@ -105,7 +104,7 @@ def build_drift_check(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.Ass
 
     @dg.multi_asset_check(
         specs=specs,
-        name=f"{item.slug}_drift",
+        name=drift_check_op_name(item.slug),
         required_resource_keys={item.resource_key},
     )
     def _drift(context) -> Iterator[dg.AssetCheckResult]:  # type: ignore[no-untyped-def]  # Dagster reads the annotation
