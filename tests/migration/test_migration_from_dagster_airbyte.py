@@ -40,7 +40,7 @@ def _workspace_with_every_key_rule(emulator) -> None:
     emulator.admin.create_connection("Paused → Lake", streams=["events"], status="inactive")
 
 
-def _theirs(emulator, workspace_id: str, monkeypatch) -> dict[dg.AssetKey, str | None]:
+def _their_definitions(emulator, workspace_id: str, monkeypatch) -> tuple[list[dg.AssetsDefinition], object]:
     from dagster_airbyte import AirbyteWorkspace, build_airbyte_assets_definitions
 
     credentials = emulator.settings.client_credentials()
@@ -55,10 +55,24 @@ def _theirs(emulator, workspace_id: str, monkeypatch) -> dict[dg.AssetKey, str |
     assets = build_airbyte_assets_definitions(
         workspace=workspace, connection_selector_fn=lambda connection: connection.name != LEFT_OUT
     )
+    return list(assets), workspace
+
+
+def _theirs(emulator, workspace_id: str, monkeypatch) -> dict[dg.AssetKey, str | None]:
+    assets, _ = _their_definitions(emulator, workspace_id, monkeypatch)
     return {key: group for a in assets for key, group in a.group_names_by_key.items()}
 
 
 def _ours(emulator, monkeypatch, defaults: str) -> dict[dg.AssetKey, str | None]:
+    graph = _our_definitions(emulator, monkeypatch, defaults).resolve_asset_graph()
+    return {
+        key: graph.get(key).group_name
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_materializable
+    }
+
+
+def _our_definitions(emulator, monkeypatch, defaults: str) -> dg.Definitions:
     credentials = emulator.settings.client_credentials()
     monkeypatch.setenv("MIGRATION_CLIENT_ID", credentials["client_id"])
     monkeypatch.setenv("MIGRATION_CLIENT_SECRET", credentials["client_secret"])
@@ -76,13 +90,7 @@ connections:
 """
         + "".join(f'  - name: "{name}"\n' for name in OUR_CONNECTIONS)
     )
-    defs = build_definitions(config)
-    graph = defs.resolve_asset_graph()
-    return {
-        key: graph.get(key).group_name
-        for key in graph.get_all_asset_keys()
-        if graph.get(key).is_materializable
-    }
+    return build_definitions(config)
 
 
 def _workspace_id(emulator) -> str:
@@ -125,3 +133,28 @@ def test_migration_an_unknown_key_style_is_one_line_naming_the_choices():
         parse_config("airbyte: {url: 'http://127.0.0.1:1'}\ndefaults: {key_style: dagster_airbyte}\n")
     message = str(caught.value)
     assert "defaults.key_style" in message and "dagster-airbyte" in message and "\n" not in message
+
+
+#: Dagster stores what this test checks; SQLite is enough (no PostgreSQL variant).
+POSTGRES_TESTS: set[str] = set()
+
+
+def test_migration_keeps_the_history_dagster_airbyte_recorded(emulator, monkeypatch, dagster_instance):
+    """A sync materialized by dagster-airbyte, then our definitions with the key style on the same
+    instance: every stream asset of that connection already has its materialization (its history
+    carried over), and our next sync adds to the same keys."""
+    _workspace_with_every_key_rule(emulator)
+    assets, workspace = _their_definitions(emulator, _workspace_id(emulator), monkeypatch)
+    [stripe] = [a for a in assets if dg.AssetKey("stripe_charges") in a.keys]
+    result = dg.materialize([stripe], resources={"airbyte": workspace}, instance=dagster_instance)
+    assert result.success
+    before = {key: dagster_instance.get_latest_materialization_event(key) for key in stripe.keys}
+    assert all(before.values()), before
+
+    ours = _our_definitions(emulator, monkeypatch, "{key_style: dagster-airbyte, include_inactive: true}")
+    job = ours.resolve_job_def("airbyte_sync_stripe_warehouse_job")
+    assert set(job.asset_layer.executable_asset_keys) >= set(stripe.keys)
+    assert job.execute_in_process(instance=dagster_instance).success
+    for key in stripe.keys:
+        records = dagster_instance.fetch_materializations(key, limit=10).records
+        assert len(records) == 2, key  # theirs, then ours, under one key
