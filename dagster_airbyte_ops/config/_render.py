@@ -67,8 +67,6 @@ def render_validation_error(exc: ValidationError, root: type[BaseModel]) -> list
         for line in _join_subpath(render_path(loc), _message(error, root, loc)):
             if line not in lines:
                 lines.append(line)
-    if len(lines) > MAX_ERRORS:
-        lines = [*lines[:MAX_ERRORS], f"... and {len(lines) - MAX_ERRORS} more problems"]
     return lines
 
 

@@ -26,6 +26,7 @@ from .envrefs import EnvInt, resolve_scalar
 from .instances import split_instance_ref
 from .schedule import ScheduleField, ScheduleSpec
 from .values import (
+    MAX_CONCURRENT_SYNCS,
     DagsterName,
     Duration,
     KeyPrefix,
@@ -126,7 +127,9 @@ class ConnectionEntry(_Model):
     freshness: Freshness | None = None
     mode: SyncMode = "sync"
     streams: Annotated[list[NonEmptyStr], Field(min_length=1), AfterValidator(unique_items)] | None = None
-    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
+    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(
+        default=None, ge=1, le=MAX_CONCURRENT_SYNCS
+    )
     pool: Annotated[PoolName | None, _NULLABLE] = None
     declare: ConnectionDeclaration | None = None  # this file creates and keeps the connection (manage/)
 

@@ -143,6 +143,20 @@ def _secret_must_resolve(ref: EnvRef, info: ValidationInfo) -> EnvRef:
 Secret = Annotated[EnvRef, AfterValidator(_secret_must_resolve), BeforeValidator(_secret_input)]
 """A secret field: always an `EnvRef`, checked to be resolvable at load."""
 
-EnvInt = Annotated[int, BeforeValidator(resolve_scalar)]
-EnvFloat = Annotated[float, BeforeValidator(resolve_scalar)]
+
+def _int_not_bool(value: Any) -> Any:
+    """YAML `true` is not 1: a boolean where a number belongs is a mistake, not a value."""
+    if isinstance(value, bool):
+        raise custom_error(f"expected a whole number, got {'true' if value else 'false'}")
+    return value
+
+
+def _float_not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise custom_error(f"expected a number, got {'true' if value else 'false'}")
+    return value
+
+
+EnvInt = Annotated[int, BeforeValidator(_int_not_bool), BeforeValidator(resolve_scalar)]
+EnvFloat = Annotated[float, BeforeValidator(_float_not_bool), BeforeValidator(resolve_scalar)]
 EnvBool = Annotated[bool, BeforeValidator(resolve_scalar)]

@@ -22,6 +22,10 @@ from ._base import _NULLABLE, _exactly_one, _Model
 from ._text import custom_error
 from .envrefs import EnvBool, EnvFloat, EnvInt, EnvRef, Secret, resolve_scalar
 from .values import (
+    MAX_INTERVAL_S,
+    MAX_REQUEST_TIMEOUT_S,
+    MAX_RETRIES,
+    MAX_SYNC_TIMEOUT_S,
     GroupPrefix,
     HttpUrl,
     KeyPrefix,
@@ -118,11 +122,13 @@ class AirbyteSettings(_Model):
     ui_url: Annotated[HttpUrl | None, _NULLABLE] = None
     workspace_id: Annotated[NonEmptyStr | None, _NULLABLE] = None
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings(none=NoAuth()))
-    request_timeout_s: EnvFloat = Field(default=DEFAULT_REQUEST_TIMEOUT_S, gt=0)
-    max_retries: EnvInt = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    retry_backoff_s: EnvFloat = Field(default=DEFAULT_RETRY_BACKOFF_S, ge=0)
-    poll_interval_s: EnvFloat = Field(default=DEFAULT_POLL_INTERVAL_S, gt=0)
-    sync_timeout_s: Annotated[EnvFloat | None, _NULLABLE] = Field(default=DEFAULT_SYNC_TIMEOUT_S, gt=0)
+    request_timeout_s: EnvFloat = Field(default=DEFAULT_REQUEST_TIMEOUT_S, gt=0, le=MAX_REQUEST_TIMEOUT_S)
+    max_retries: EnvInt = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=MAX_RETRIES)
+    retry_backoff_s: EnvFloat = Field(default=DEFAULT_RETRY_BACKOFF_S, ge=0, le=MAX_REQUEST_TIMEOUT_S)
+    poll_interval_s: EnvFloat = Field(default=DEFAULT_POLL_INTERVAL_S, gt=0, le=MAX_INTERVAL_S)
+    sync_timeout_s: Annotated[EnvFloat | None, _NULLABLE] = Field(
+        default=DEFAULT_SYNC_TIMEOUT_S, gt=0, le=MAX_SYNC_TIMEOUT_S
+    )
     cancel_on_termination: EnvBool = True
     on_running_sync: RunningSyncPolicy = "attach"
     verify_tls: EnvBool = True

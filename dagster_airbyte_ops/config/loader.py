@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError
-from ._render import render_validation_error
+from ._render import MAX_ERRORS, render_validation_error
 from ._text import close_matches, show
 from ._yaml import load_yaml
 from .connections import connection_label, resolve_connection_ref
@@ -29,8 +29,17 @@ _SECTIONS = "airbyte, defaults, connections, sources, destinations, downstream, 
 
 
 def config_error(source: str, lines: list[str]) -> ConfigError:
-    """One ConfigError carrying every problem, each line prefixed with the file name."""
-    error = ConfigError("\n".join(f"{source}: {line}" for line in lines))
+    """One ConfigError carrying every problem, each line prefixed with the file name.
+
+    At most `MAX_ERRORS` lines are shown, then how many more: one mistake repeated a thousand times
+    is one screen, not a thousand lines. `problems` keeps them all.
+    """
+    shown = (
+        lines
+        if len(lines) <= MAX_ERRORS
+        else [*lines[:MAX_ERRORS], f"... and {len(lines) - MAX_ERRORS} more problems"]
+    )
+    error = ConfigError("\n".join(f"{source}: {line}" for line in shown))
     error.problems = list(lines)  # type: ignore[attr-defined]
     return error
 

@@ -34,6 +34,8 @@ from .instances import AirbyteInstance, AirbyteSettings, InstanceSettings
 from .schedule import DEFAULT_TIMEZONE
 from .values import (
     DAGSTER_NAME_RE,
+    MAX_CONCURRENT_SYNCS,
+    MAX_INTERVAL_S,
     AssetKeyString,
     DagsterName,
     GroupPrefix,
@@ -129,7 +131,7 @@ class ObserverSettings(_Model):
     """`observer:` — the sensor that records syncs Dagster did not start (on unless `enabled: false`)."""
 
     enabled: EnvBool = True
-    interval_s: EnvInt = Field(default=60, ge=10)
+    interval_s: EnvInt = Field(default=60, ge=10, le=MAX_INTERVAL_S)
 
 
 # ---- the file ----------------------------------------------------------------------------------
@@ -147,7 +149,9 @@ class AirbyteOpsConfig(_Model):
     downstream: list[DownstreamSpec] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
     observer: ObserverSettings = Field(default_factory=ObserverSettings)
-    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(default=None, ge=1)
+    max_concurrent_syncs: Annotated[EnvInt | None, _NULLABLE] = Field(
+        default=None, ge=1, le=MAX_CONCURRENT_SYNCS
+    )
 
     _source: str = PrivateAttr(default="airbyte_ops.yaml")
 

@@ -15,7 +15,7 @@ import zoneinfo
 from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
@@ -34,6 +34,16 @@ KEY_PART_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _DURATION_RE = re.compile(r"^(?:(\d+)([smhdw]))+$")
 _DURATION_PART_RE = re.compile(r"(\d+)([smhdw])")
 _DURATION_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_DAYS = (
+    3650  # ten years: a lag or window beyond it is a typo, and Python's timedelta ends soon after
+)
+
+# Upper bounds of numeric settings: far above any sensible value, low enough that a typo is caught.
+MAX_REQUEST_TIMEOUT_S = 3600  # also the longest retry backoff base
+MAX_RETRIES = 100
+MAX_INTERVAL_S = 86400  # poll and observer intervals: a day
+MAX_SYNC_TIMEOUT_S = 365 * 86400  # a year
+MAX_CONCURRENT_SYNCS = 1000
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = {
@@ -74,7 +84,24 @@ def check_http_url(value: str) -> str | None:
     return None
 
 
+def _without_password(value: str) -> str:
+    parts = urlsplit(value)
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def _url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        has_credentials = parts.username is not None or parts.password is not None
+    except ValueError:
+        has_credentials = False
+    if has_credentials:
+        raise custom_error(
+            f"{show(_without_password(value))} has credentials in it; a URL must not carry a secret: "
+            "remove them and set auth: {basic: {username: ..., password: {env: AIRBYTE_PASSWORD}}}"
+        )
     problem = check_http_url(value)
     if problem:
         example = "http://" + value if "://" not in value and value.strip() else "http://localhost:8000"
@@ -133,6 +160,8 @@ def parse_duration(value: Any) -> dt.timedelta:
     if not _DURATION_RE.match(text):
         raise custom_error(f"{show(value)} is not a duration; {fix}")
     seconds = sum(int(n) * _DURATION_UNITS_S[u] for n, u in _DURATION_PART_RE.findall(text))
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise custom_error(f"{show(value)} is too long: at most {MAX_DURATION_DAYS}d (ten years); {fix}")
     if seconds <= 0:
         raise custom_error(f"{show(value)} must be longer than 0; {fix}")
     return dt.timedelta(seconds=seconds)

@@ -6,6 +6,7 @@ Request counts come from the emulator's request log (``/_emulator/requests``), s
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -373,3 +374,43 @@ def test_typed_errors_for_unknown_objects_and_jobs(emulators, api):
 def test_outcome_unknown_only_without_a_clear_answer(status, unknown):
     """A trigger that failed with a 5xx or no answer may have started a job; a 4xx did not."""
     assert outcome_unknown(AirbyteApiError("x", status=status)) is unknown
+
+
+@both_apis
+def test_negative_row_counts_from_airbyte_are_rejected_at_the_edge(emulators, api):
+    """A job answer with a negative row or byte count is a malformed answer, never recorded as such."""
+    server = emulators()
+    with make_client(server, api) as client:
+        (workspace,) = client.list_workspaces()
+        connection = client.list_connections(workspace.id)[0]
+        job = client.trigger_sync(connection.id)
+        if api == "config":
+            body = {
+                "job": {
+                    "id": job.id,
+                    "configId": connection.id,
+                    "configType": "sync",
+                    "status": "succeeded",
+                    "createdAt": 1,
+                    "updatedAt": 2,
+                    "aggregatedStats": {"recordsEmitted": 5, "recordsCommitted": -5},
+                },
+                "attempts": [],
+            }
+            path, field = api_path(api, "jobs/get", "") + "$", "job.aggregatedStats.recordsCommitted"
+        else:
+            body = {
+                "jobId": job.id,
+                "connectionId": connection.id,
+                "jobType": "sync",
+                "status": "succeeded",
+                "startTime": "2026-01-01T00:00:00Z",
+                "rowsSynced": -5,
+                "bytesSynced": 10,
+            }
+            path, field = api_path(api, "", f"jobs/{job.id}") + "$", "rowsSynced"
+        server.admin.serve_body(json.dumps(body), path=path, count=1)
+        with pytest.raises(AirbyteApiError) as info:
+            client.get_job(job.id)
+    message = str(info.value)
+    assert field in message and "must not be negative" in message, message

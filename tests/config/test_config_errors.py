@@ -655,6 +655,52 @@ BAD_CONFIGS = [
         "airbyte_ops.yaml:2:1: invalid YAML: but found another document (expected a single document in the stream at line 1); keep one document (one configuration) per file",
         id="yaml-two-documents",
     ),
+    # ---- numbers, booleans and URLs at their edges (issue 14 case 8) ----
+    pytest.param(
+        "connections: [{name: a, freshness: {max_lag: 99999999999999d}}]\n",
+        'airbyte_ops.yaml: connections[0].freshness.max_lag: "99999999999999d" is too long: at most 3650d (ten years); write a whole number and a unit: 90s, 30m, 2h, 1d, 1w (or combined: 1h30m)',
+        id="duration-overflow",
+    ),
+    pytest.param(
+        "airbyte: {max_retries: true}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.max_retries: expected a whole number, got true",
+        id="bool-as-int",
+    ),
+    pytest.param(
+        "airbyte: {request_timeout_s: false}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.request_timeout_s: expected a number, got false",
+        id="bool-as-float",
+    ),
+    pytest.param(
+        "airbyte: {max_retries: 1000000000000}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.max_retries: must be at most 100, got 1000000000000",
+        id="retries-too-many",
+    ),
+    pytest.param(
+        "airbyte: {request_timeout_s: 1e300}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.request_timeout_s: must be at most 3600, got 1e+300",
+        id="request-timeout-too-long",
+    ),
+    pytest.param(
+        "airbyte: {sync_timeout_s: 1e300}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.sync_timeout_s: must be at most 31536000, got 1e+300",
+        id="sync-timeout-too-long",
+    ),
+    pytest.param(
+        "airbyte: {poll_interval_s: 1e12}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: airbyte.poll_interval_s: must be at most 86400, got 1000000000000.0",
+        id="poll-interval-too-long",
+    ),
+    pytest.param(
+        "observer: {interval_s: 100000000}\nconnections: [{name: a}]\n",
+        "airbyte_ops.yaml: observer.interval_s: must be at most 86400, got 100000000",
+        id="observer-interval-too-long",
+    ),
+    pytest.param(
+        "airbyte: {url: 'http://user:secret@airbyte.example.com'}\nconnections: [{name: a}]\n",
+        'airbyte_ops.yaml: airbyte.url: "http://user:***@airbyte.example.com" has credentials in it; a URL must not carry a secret: remove them and set auth: {basic: {username: ..., password: {env: AIRBYTE_PASSWORD}}}',
+        id="credentials-in-url",
+    ),
 ]
 
 
@@ -674,6 +720,16 @@ def test_bad_config_message_speaks_yaml_not_python(text: str, expected: str) -> 
     for jargon in ("Input should", "type=", "pydantic", "Traceback", "NoneType", "'dict'", "s3cret"):
         assert jargon not in message
     assert all(line.startswith("airbyte_ops.yaml") for line in message.splitlines())
+
+
+def test_one_repeated_mistake_is_capped_at_20_lines() -> None:
+    """A cross-entry mistake repeated 30 times (duplicates) prints 20 problems and a count, not 30."""
+    text = "connections:\n" + "".join(f"  - {{name: a{i}}}\n  - {{name: a{i}}}\n" for i in range(30))
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "airbyte_ops.yaml", environ={})
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 21
+    assert lines[-1] == "airbyte_ops.yaml: ... and 10 more problems"
 
 
 def test_several_problems_are_reported_together() -> None:

@@ -84,8 +84,8 @@ class SyncStats(_Model):
         """From a public ``JobResponse``: only committed figures (``rowsSynced``/``bytesSynced``) exist."""
 
         def build(f: _Fields) -> SyncStats:
-            rows = f.opt_int("rowsSynced") or 0
-            size = f.opt_int("bytesSynced") or 0
+            rows = f.opt_count("rowsSynced") or 0
+            size = f.opt_count("bytesSynced") or 0
             return cls(records_emitted=rows, records_committed=rows, bytes_emitted=size, bytes_committed=size)
 
         return _build(cls, source, payload, build)
@@ -93,10 +93,10 @@ class SyncStats(_Model):
 
 def _stats(f: _Fields) -> SyncStats:
     return SyncStats(
-        records_emitted=f.opt_int("recordsEmitted") or 0,
-        records_committed=f.opt_int("recordsCommitted") or 0,
-        bytes_emitted=f.opt_int("bytesEmitted") or 0,
-        bytes_committed=f.opt_int("bytesCommitted") or 0,
+        records_emitted=f.opt_count("recordsEmitted") or 0,
+        records_committed=f.opt_count("recordsCommitted") or 0,
+        bytes_emitted=f.opt_count("bytesEmitted") or 0,
+        bytes_committed=f.opt_count("bytesCommitted") or 0,
     )
 
 
@@ -331,6 +331,6 @@ def _public_job(f: _Fields) -> Job:
         ended_at=ended,
         duration_s=duration,
         attempts=[],
-        rows_synced=f.opt_int("rowsSynced"),
-        bytes_synced=f.opt_int("bytesSynced"),
+        rows_synced=f.opt_count("rowsSynced"),
+        bytes_synced=f.opt_count("bytesSynced"),
     )

@@ -68,6 +68,13 @@ class _Fields:
     def opt_int(self, key: str) -> int | None:
         return cast("int | None", self._get(key, int, False, "an integer"))
 
+    def opt_count(self, key: str) -> int | None:
+        """A row or byte count: a whole number, never negative (a negative one is Airbyte's bug)."""
+        value = self.opt_int(key)
+        if value is not None and value < 0:
+            raise _Malformed(self._field(key), f"must not be negative, got {value}")
+        return value
+
     def opt_num(self, key: str) -> float | None:
         value = self._get(key, (int, float), False, "a number")
         return None if value is None else float(value)
