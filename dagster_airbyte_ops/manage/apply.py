@@ -57,9 +57,20 @@ def apply_plan(plan: Plan, *, allow_replace: bool = False, say: Callable[[str], 
         raise ApplyError("\n".join(blocked))
     report = ApplyReport()
     state = plan.state
+    declared = {*plan.desired.actors, *plan.desired.connections}
     state.workspace_id = plan.live.workspace_id
 
     def done(line: str) -> None:
+        # A resource adopted under a new name drops its old entry (same id): one name per id.
+        owners: dict[str, str] = {}
+        for key in [k for k in state.resources if k in declared] + [
+            k for k in state.resources if k not in declared
+        ]:
+            rid = state.resources[key].id
+            if rid in owners:
+                del state.resources[key]
+            else:
+                owners[rid] = key
         state.save()
         report.lines.append(line)
         say(line)

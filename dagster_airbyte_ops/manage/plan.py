@@ -152,7 +152,10 @@ def _identify(
         plan.notes.append(
             f'{kind} "{name}" ({managed.id}) was deleted outside this file; apply creates it again'
         )
-    owned = {r.id for r in state.resources.values()}
+    # Ids the state lists under a name the file still declares are taken; one listed under a name no
+    # longer declared may be this resource renamed (in Airbyte and in the file): adopted, not recreated.
+    declared = {*plan.desired.actors, *plan.desired.connections}
+    owned = {r.id for k, r in state.resources.items() if k in declared}
     namesakes = [r for r in pool if r.name == name and r.id not in owned]
     if len(namesakes) > 1:
         ids = ", ".join(r.id for r in namesakes)
@@ -311,9 +314,12 @@ def _deletions(plan: Plan) -> None:
         (k for k in plan.state.resources if k not in declared),
         key=lambda k: (order.get(k.split("/")[0], 3), k),
     )
+    claimed = {c.airbyte_id for c in plan.changes if c.airbyte_id}
     for key in orphans:
         kind, name = key.split("/", 1)
         managed = plan.state.resources[key]
+        if managed.id in claimed:  # renamed: the declaration under its new name manages it now
+            continue
         if managed.id not in live_ids:
             plan.notes.append(f'{kind} "{name}" is no longer declared and already gone from Airbyte')
             continue

@@ -269,3 +269,24 @@ def test_airbyte_failing_mid_apply_then_rerun_converges(managed):
     kinds = sorted(a.kind for a in server.state.actors.values())
     assert kinds == ["destination", "source"] and len(server.state.live_connections()) == 1
     assert runner.run("plan")[0] == 0
+
+
+def test_rename_in_airbyte_and_the_file_keeps_the_resource(managed):
+    server, runner = managed
+    runner.write(declarations())
+    assert runner.run("apply", "--yes")[0] == 0
+    source = next(a for a in server.state.actors.values() if a.kind == "source")
+    conn_id = server.state.live_connections()[0].connection_id
+    source.name = "Shop Postgres (prod)"  # renamed in Airbyte's UI
+    data = declarations()
+    data["sources"][0]["name"] = "Shop Postgres (prod)"
+    data["connections"][0]["declare"]["source"] = "Shop Postgres (prod)"
+    runner.write(data)
+    code, out = runner.run("plan", "--prune")
+    assert code == 2, out
+    assert '~ source "Shop Postgres (prod)": adopt (update in place, then manage)' in out
+    assert "delete" not in out.split("Plan:")[0] and "replace" not in out.split("Plan:")[0]
+    assert runner.run("apply", "--yes", "--prune")[0] == 0
+    assert server.state.source(source.actor_id) is not None
+    assert server.state.live_connections()[0].connection_id == conn_id
+    assert runner.run("plan", "--prune")[0] == 0
