@@ -31,9 +31,9 @@ from .config.loader import config_error
 from .errors import ConfigError
 from .execution.executor import airbyte_sync_executor
 from .execution.pools import concurrency_definitions, pool_for
-from .names import DEFAULT_RESOURCE_KEY, job_name, op_name, schedule_name
+from .names import DEFAULT_RESOURCE_KEY, op_name, schedule_name
 from .resource.airbyte_resource import AirbyteResource
-from .schedules.schedule_builder import ScheduledConnection, build_connection_job, build_schedules
+from .schedules.schedule_builder import ScheduledConnection, build_schedules, build_sync_job
 from .sensors.after import chain_definitions
 from .sensors.alert_sensors import alert_definitions
 from .sensors.deferred import deferred_definitions
@@ -208,16 +208,14 @@ def _definitions(
     pairs = resolve_instance_connections(config, {n: c.connections for n, c in catalogs.items()})
     specs_by_connection = _specs_for(config, catalogs, pairs, translator)
     _check_slugs(config, specs_by_connection)
+    # One asset job for every connection; schedules and after: sensors select a connection per run.
+    job = build_sync_job([spec.key for _, _, specs in specs_by_connection for spec in specs.values()])
     built = [
         BuiltConnection(
             entry=entry,
             connection=connection,
             specs=specs,
-            job=build_connection_job(
-                connection=connection,
-                asset_keys=[s.key for s in specs.values()],
-                slug=connection_slug(connection.name, entry.instance),
-            ),
+            job=job,
             resource_key=config.instance_of(entry).resource_key(resource_key),
             instance=entry.instance,
         )
@@ -225,7 +223,7 @@ def _definitions(
     ]
     base = dg.Definitions(
         assets=[_connection_assets(config, item) for item in built],
-        jobs=[item.job for item in built],
+        jobs=[job] if built else [],
         resources={
             instance.resource_key(resource_key): build_resource(
                 config, workspace_id=catalogs[instance.name].workspace_id, instance=instance
@@ -258,10 +256,10 @@ def _check_slugs(
             not entry.schedules or entry.schedules[0].name is None
         )
         where = f"{entry.path}.schedule" if scheduled else entry.path
-        names = f'schedule "{schedule_name(slug)}"' if scheduled else f'op "{op_name(slug)}"'
+        names = f'schedule "{schedule_name(slug)}", ' if scheduled else ""
         problems.append(
             f"{where}: connections \u201c{other_label}\u201d and \u201c{this_label}\u201d both become "
-            f'"{slug}" in Dagster names ({names}, job "{job_name(slug)}"); '
+            f'"{slug}" in Dagster names ({names}op "{op_name(slug)}"); '
             "rename one of them in Airbyte so their names differ in letters or digits"
         )
     if problems:

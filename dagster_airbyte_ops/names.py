@@ -8,7 +8,7 @@ A connection's *slug* is its Airbyte name made Dagster-safe (`assets.translator.
 with `<instance>_` for a named instance of `instances:`.
 
     op         airbyte_sync_<slug>
-    job        airbyte_sync_<slug>_job
+    job        airbyte_sync_job (one for every connection; each run selects one connection's streams)
     schedules  <slug>_schedule, <slug>_schedule_2, ... (unless a schedule sets `name:`)
     sensors    <slug>_after_sensor; airbyte_observer[_<instance>]; airbyte_deferred_jobs[_<instance>];
                airbyte_alerts, airbyte_alerts_succeeded; airbyte_freshness_checks_sensor;
@@ -44,9 +44,9 @@ def op_name(slug: str) -> str:
     return f"airbyte_sync_{slug}"
 
 
-def job_name(slug: str) -> str:
-    """`airbyte_sync_<slug>_job`: the asset job that schedules and `after:` sensors launch."""
-    return f"{op_name(slug)}_job"
+#: The one asset job of a code location: schedules and `after:` sensors launch runs of it, each run
+#: selecting one connection's streams and tagged with it (no job per connection: docs/performance.md).
+SYNC_JOB_NAME = "airbyte_sync_job"
 
 
 def schedule_name(slug: str, index: int = 0) -> str:

@@ -25,7 +25,11 @@ def connection_slug(name: str, instance: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class BuiltConnection:
-    """A connection with its `airbyte_ops.yaml` entry, its stream specs and the job that syncs it."""
+    """A connection with its `airbyte_ops.yaml` entry, its stream specs and the job its runs use.
+
+    `job` is the code location's shared `airbyte_sync_job`: a run for this connection selects
+    `asset_keys` out of it and carries `run_tags`.
+    """
 
     entry: ConnectionEntry
     connection: Connection
@@ -38,6 +42,11 @@ class BuiltConnection:
     def asset_keys(self) -> list[dg.AssetKey]:
         """The connection's stream asset keys, in stream order."""
         return [spec.key for spec in self.specs.values()]
+
+    @property
+    def run_tags(self) -> dict[str, str]:
+        """Tags of every run launched for this connection: how its runs are found in the UI."""
+        return {"airbyte/connection_id": self.connection.id, "airbyte/connection_name": self.connection.name}
 
     @property
     def slug(self) -> str:

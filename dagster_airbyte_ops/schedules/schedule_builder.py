@@ -1,11 +1,11 @@
 """Dagster schedules from the `schedule:` of each connection entry in `airbyte_ops.yaml`.
 
-Each connection that has a schedule gets one asset job, `airbyte_sync_<slug>_job`, selecting exactly
-its stream assets, and every schedule of the connection targets that job. A named job rather than an
-`AssetSelection` target because a selection target makes Dagster invent one anonymous job per
-schedule (two schedules of one connection would show as two jobs), while a named job gives the
-connection one place in the UI where all its scheduled runs are listed, and is what the `after:`
-sensors can target later.
+Every schedule targets the code location's one shared asset job, `airbyte_sync_job`, and each of its
+run requests selects exactly its connection's stream assets and carries the connection's tags
+(`airbyte/connection_id`, `airbyte/connection_name`): the UI still lists one schedule per connection,
+and a connection's runs are found by its tag. One job rather than one per connection because Dagster
+resolves and snapshots every job against every asset: with thousands of connections, per-connection
+jobs made loading quadratic and tripled the code server's snapshot (docs/performance.md).
 
 Cron validity, ticks and time zones (including DST changes) are Dagster's: each schedule is a plain
 `dg.ScheduleDefinition` with `cron_schedule` and `execution_timezone`. What this module adds is in
@@ -55,7 +55,7 @@ from ..metadata import (
     TAG_SCHEDULE_ORIGIN,
     AirbyteMetadataSet,
 )
-from ..names import job_name, schedule_name
+from ..names import SYNC_JOB_NAME, op_name, schedule_name
 from .quartz import UnconvertibleSchedule, airbyte_schedule_to_cron
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class ScheduledConnection:
     entry: ConnectionEntry
     connection: Connection
     asset_keys: Sequence[dg.AssetKey]
-    job: dg.UnresolvedAssetJobDefinition | None = None  # made here when not given
+    job: dg.UnresolvedAssetJobDefinition | None = None  # the shared job; made here when not given
     slug: str | None = None  # the connection's part of Dagster names; default: its slugified name
 
 
@@ -92,35 +92,46 @@ class _Plan:
     origin: str | None = None  # set for from_airbyte: what Airbyte had
 
 
-def job_name_for(connection: Connection, slug: str | None = None) -> str:
-    """`airbyte_sync_<slug>_job`: the job all schedules of `connection` target."""
-    return job_name(slug or slugify(connection.name))
+SHARED_JOB_NAME = SYNC_JOB_NAME
 
 
-def build_connection_job(
-    *, connection: Connection, asset_keys: Sequence[dg.AssetKey], slug: str | None = None
-) -> dg.UnresolvedAssetJobDefinition:
-    """The asset job that materializes exactly `asset_keys`, the streams of `connection`.
+def job_name_for(connection: Connection | None = None, slug: str | None = None) -> str:
+    """`airbyte_sync_job`: the one asset job every schedule and `after:` sensor launches, each run
+    selecting one connection's streams (the arguments are kept for callers of the per-connection
+    names this replaced)."""
+    return SHARED_JOB_NAME
+
+
+def build_sync_job(asset_keys: Sequence[dg.AssetKey]) -> dg.UnresolvedAssetJobDefinition:
+    """The shared asset job over every connection's stream assets; runs select one connection each.
 
     Example:
         ```python
         import dagster as dg
 
-        job = build_connection_job(connection=connection, asset_keys=[dg.AssetKey(["public", "orders"])])
+        job = build_sync_job([dg.AssetKey(["public", "orders"]), dg.AssetKey(["public", "users"])])
         ```
     """
     return dg.define_asset_job(
-        name=job_name_for(connection, slug),
+        name=SHARED_JOB_NAME,
         selection=dg.AssetSelection.assets(*asset_keys),
-        description=f"Syncs Airbyte connection \u201c{connection.name}\u201d ({connection.id}).",
-        tags={TAG_CONNECTION_ID: connection.id},
+        description="Runs Airbyte syncs: each run selects the streams of the connection(s) it syncs "
+        "(schedules and after: sensors tag it with airbyte/connection_id and airbyte/connection_name).",
     )
+
+
+def connection_run_tags(connection: Connection) -> dict[str, str]:
+    """The tags of every run launched for one connection (how its runs are found in the UI)."""
+    return {TAG_CONNECTION_ID: connection.id, TAG_CONNECTION_NAME: connection.name}
 
 
 def build_schedules(
     *, config: AirbyteOpsConfig, scheduled: Sequence[ScheduledConnection]
 ) -> ConnectionSchedules:
-    """One job per connection with a schedule, and one `dg.ScheduleDefinition` per schedule.
+    """One `dg.ScheduleDefinition` per schedule, each run selecting its connection's streams.
+
+    The schedules target each item's `job` (the shared `airbyte_sync_job`); when an item has none, one
+    shared job over the scheduled connections' assets is made and returned in `jobs`.
 
     Names: a schedule's `name:`, else `<slug>_schedule` (`_2`, `_3`, … for a connection's further
     schedules). Names that would repeat — a `name:` on an entry whose glob matches several
@@ -140,27 +151,23 @@ def build_schedules(
     if problems:
         raise config_error(config.source_name, problems)
 
-    jobs: dict[str, dg.UnresolvedAssetJobDefinition] = {}
+    made: list[dg.UnresolvedAssetJobDefinition] = []
+    if any(item.job is None for item in scheduled):
+        made.append(build_sync_job([key for item in scheduled for key in item.asset_keys]))
     schedules: list[dg.ScheduleDefinition] = []
     for plan in plans:
-        connection = plan.scheduled.connection
-        job = jobs.get(connection.id) or plan.scheduled.job
-        if job is None:
-            job = build_connection_job(
-                connection=connection, asset_keys=plan.scheduled.asset_keys, slug=plan.scheduled.slug
-            )
-            jobs[connection.id] = job
         schedules.append(
             build_connection_schedule(
                 name=plan.name,
                 spec=plan.spec,
-                job=job,
-                connection=connection,
+                job=plan.scheduled.job or made[0],
+                connection=plan.scheduled.connection,
                 where=plan.where,
                 origin=plan.origin,
+                asset_keys=plan.scheduled.asset_keys,
             )
         )
-    return ConnectionSchedules(jobs=list(jobs.values()), schedules=schedules)
+    return ConnectionSchedules(jobs=made, schedules=schedules)
 
 
 def build_connection_schedule(
@@ -171,8 +178,11 @@ def build_connection_schedule(
     connection: Connection,
     where: str,
     origin: str | None = None,
+    asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> dg.ScheduleDefinition:
     """A schedule that runs `job` on `spec.cron` in `spec.timezone`, skipping ticks `spec.skip` covers.
+
+    Each run selects `asset_keys` (the connection's streams) out of `job`; None runs the whole job.
 
     `where` is the spec's field path (`connections[0].schedule[1]`); skip reasons quote it so a
     person reading the tick log finds the rule in the file.
@@ -190,7 +200,8 @@ def build_connection_schedule(
     """
     timezone = spec.timezone or "UTC"
     zone = ZoneInfo(timezone)
-    tags = {TAG_CONNECTION_ID: connection.id, TAG_CONNECTION_NAME: connection.name}
+    tags = connection_run_tags(connection)
+    selection = list(asset_keys) if asset_keys is not None else None
     if origin is not None:
         tags[TAG_SCHEDULE_ORIGIN] = "from_airbyte"
     rules = list(spec.skip)
@@ -205,7 +216,7 @@ def build_connection_schedule(
                     "covers it."
                 )
                 return
-        yield dg.RunRequest(run_key=moment.isoformat(), tags=tags)
+        yield dg.RunRequest(run_key=moment.isoformat(), tags=tags, asset_selection=selection)
 
     description = f"{describe_cron(spec.cron)} ({timezone})"  # what ScheduleSpec.description says
     if origin is not None:
@@ -304,7 +315,7 @@ def _name_problems(plans: Sequence[_Plan]) -> list[str]:
             slug = slugify(this)
             problems.append(
                 f"{plan.where}: connections \u201c{other}\u201d and \u201c{this}\u201d both become "
-                f'"{slug}" in Dagster names (schedule "{plan.name}", job "{job_name(slug)}"); '
+                f'"{slug}" in Dagster names (schedule "{plan.name}", op "{op_name(slug)}"); '
                 "rename one of them in Airbyte so their names differ in letters or digits"
             )
         else:

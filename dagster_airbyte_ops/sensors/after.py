@@ -52,12 +52,16 @@ def chain_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]
         if upstreams is None:
             continue
         description = describe_upstreams(
-            f"the sync of {quoted(item.connection.name)} (job {item.job.name})", upstreams, entry.after_mode
+            f"the sync of {quoted(item.connection.name)} (job {item.job.name}, its streams)",
+            upstreams,
+            entry.after_mode,
         )
         sensor = build_after_sensor(
             name=after_sensor_name(item.slug),
             upstreams=upstreams,
             job=item.job,
+            run_asset_keys=item.asset_keys,
+            run_tags=item.run_tags,
             mode=entry.after_mode,
             description=description,
             target_where=f"{config.source_name}: {entry.path}",

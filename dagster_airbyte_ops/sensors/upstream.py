@@ -21,7 +21,8 @@ materialized since we last launched?". One sensor engine answers it for both:
   same reason, updates the target has materialized after (same run, its own schedule) are consumed
   without a launch.
 
-`after:` sensors (after.py) launch the connection's job (`airbyte_sync_<slug>_job`); `downstream:`
+`after:` sensors (after.py) launch a run of the shared `airbyte_sync_job` selecting the connection's
+streams; `downstream:`
 sensors (downstream.py) launch an asset selection of the user's assets, resolved against the code
 location's assets on each tick (upstream_target.py) so that a key or group that does not exist fails
 the tick with a message naming the field.
@@ -275,13 +276,17 @@ def build_after_sensor(
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds: int | None = None,
     target_where: str | None = None,
+    run_asset_keys: Sequence[dg.AssetKey] | None = None,
+    run_tags: Mapping[str, str] | None = None,
 ) -> dg.SensorDefinition:
     """A sensor that launches `job` (or `asset_selection`) once each time its upstreams have landed.
 
     `mode="all"` waits until every upstream has a new materialization, `"any"` launches on the
-    first. Exactly one of `job` and `asset_selection`. A selection is resolved on every tick: keys
-    or groups it names that the code location lacks fail the tick with a ConfigError that starts
-    with `target_where` (`airbyte_ops.yaml: downstream[0].assets`; default `sensor <name>: target`).
+    first. Exactly one of `job` and `asset_selection`. With `job`, `run_asset_keys` makes each run
+    select those assets of it (default: the whole job); `run_tags` go on every run. A selection is
+    resolved on every tick: keys or groups it names that the code location lacks fail the tick with
+    a ConfigError that starts with `target_where` (`airbyte_ops.yaml: downstream[0].assets`;
+    default `sensor <name>: target`).
 
     Example:
         ```python
@@ -304,16 +309,23 @@ def build_after_sensor(
         raise ValueError(f"build_after_sensor({name!r}): upstream labels must be unique, got {labels}")
     if mode not in ("all", "any"):
         raise ValueError(f"build_after_sensor({name!r}): mode must be 'all' or 'any', got {mode!r}")
+    if run_asset_keys is not None and job is None:
+        raise ValueError(f"build_after_sensor({name!r}): run_asset_keys= selects assets of job=; give job=")
     target = SensorTarget(
         job=job,
         selection=asset_selection,
         where=target_where or f"sensor {name}: target",
+        job_keys=tuple(run_asset_keys) if run_asset_keys is not None else None,
     )
+    tags = dict(run_tags or {})
 
     def request(run_key: str, keys: set[dg.AssetKey] | None) -> dg.RunRequest:
-        if keys is None:
-            return dg.RunRequest(run_key=run_key)
-        return dg.RunRequest(run_key=run_key, asset_selection=sorted(keys, key=lambda k: tuple(k.path)))
+        if keys is None and run_asset_keys is None:
+            return dg.RunRequest(run_key=run_key, tags=tags)
+        chosen = keys if keys is not None else set(run_asset_keys or ())
+        return dg.RunRequest(
+            run_key=run_key, asset_selection=sorted(chosen, key=lambda k: tuple(k.path)), tags=tags
+        )
 
     def evaluate(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         return _evaluate(context, name=name, upstreams=upstreams, mode=mode, target=target, request=request)

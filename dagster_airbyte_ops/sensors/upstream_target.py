@@ -24,6 +24,7 @@ class SensorTarget:
     job: dg.UnresolvedAssetJobDefinition | dg.JobDefinition | None
     selection: dg.AssetSelection | None
     where: str  # how errors about the target name it, e.g. "airbyte_ops.yaml: downstream[0].assets"
+    job_keys: tuple[dg.AssetKey, ...] | None = None  # the assets each run selects out of `job`
 
     def keys(self, context: dg.SensorEvaluationContext, guard: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
         """The target's asset keys in this code location; a clear ConfigError if they cannot be run."""
@@ -34,6 +35,8 @@ class SensorTarget:
                 "evaluate it with build_sensor_context(definitions=defs, ...)"
             )
         graph = repo.asset_graph
+        if self.job is not None and self.job_keys is not None:
+            return set(self.job_keys)
         if self.job is not None:
             selection = getattr(self.job, "selection", None)
             if selection is None:  # a resolved JobDefinition

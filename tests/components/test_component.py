@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from dagster_airbyte_ops import ConfigError
+from tests.connection_runs import connection_keys
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "components"
 
@@ -42,7 +43,8 @@ def test_component_builds_assets_schedules_and_sensors_from_defs_yaml(emulator, 
     schedule = defs.resolve_schedule_def("postgresql_minio_schedule")
     assert schedule.cron_schedule == "0 6-18 * * 1-5"
     assert schedule.execution_timezone == "Europe/Paris"  # from defaults.timezone
-    assert defs.resolve_job_def("airbyte_sync_mssql_s3_job") is not None
+    assert defs.resolve_job_def("airbyte_sync_job") is not None
+    assert connection_keys(defs, "airbyte_sync_mssql_s3")
 
 
 def test_component_attributes_are_checked_like_airbyte_ops_yaml(emulator, tmp_path, monkeypatch):

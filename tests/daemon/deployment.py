@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import dagster as dg
 import yaml
 
+from tests.connection_runs import SHARED_JOB
+
 T = TypeVar("T")
 
 
@@ -179,13 +181,37 @@ class DaemonDeployment:
                 )
         return "\n".join(lines)[-6000:]
 
-    def runs_of(self, job_name: str) -> list[dg.DagsterRun]:
-        return list(self.instance.get_runs(filters=dg.RunsFilter(job_name=job_name)))
+    def runs_of(self, connection_op: str) -> list[dg.DagsterRun]:
+        """Runs of the shared job that sync the connection whose op is `connection_op` (a trailing
+        `_job` is ignored): selected by op on the command line, or a step of that op started."""
+        op = connection_op.removesuffix("_job")
+        found = []
+        for run in self.instance.get_runs(filters=dg.RunsFilter(job_name=SHARED_JOB)):
+            if op in (run.resolved_op_selection or ()) or any(
+                record.step_key == op
+                for record in self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+            ):
+                found.append(run)
+        return found
 
-    def launch(self, job_name: str) -> None:
-        """Submit a run the way a person does from a terminal (it queues; the daemon launches it)."""
+    def launch(self, connection_op: str) -> None:
+        """Submit a run of one connection the way a person does from a terminal: the shared job with
+        the connection's op selected (it queues; the daemon launches it)."""
+        op = connection_op.removesuffix("_job")
         completed = subprocess.run(
-            [sys.executable, "-m", "dagster", "job", "launch", "-w", "workspace.yaml", "-j", job_name],
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "job",
+                "launch",
+                "-w",
+                "workspace.yaml",
+                "-j",
+                SHARED_JOB,
+                "-o",
+                op,
+            ],
             cwd=self.root,
             env=self.env,
             capture_output=True,

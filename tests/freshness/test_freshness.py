@@ -17,6 +17,7 @@ from dagster._core.test_utils import freeze_time
 from dagster_airbyte_ops.checks import FRESHNESS_SENSOR_NAME, build_freshness_checks
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
+from tests.connection_runs import run_connection
 
 CONFIG = """
 airbyte:
@@ -81,7 +82,7 @@ def test_only_the_entry_with_freshness_gets_checks(defs):
 
 
 def test_checks_pass_right_after_a_real_sync(defs, instance, emulator):
-    result = defs.resolve_job_def(JOB).execute_in_process(instance=instance)
+    result = run_connection(defs, JOB, instance=instance)
 
     assert result.success
     assert [job["status"] for job in emulator.admin.jobs()] == ["succeeded"]
@@ -94,7 +95,7 @@ def test_checks_pass_right_after_a_real_sync(defs, instance, emulator):
 
 
 def test_checks_fail_when_the_last_sync_is_older_than_max_lag(defs, instance):
-    assert defs.resolve_job_def(JOB).execute_in_process(instance=instance).success
+    assert run_connection(defs, JOB, instance=instance).success
 
     with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1, minutes=50)):
         assert isinstance(
@@ -117,11 +118,10 @@ def test_checks_fail_when_the_last_sync_is_older_than_max_lag(defs, instance):
 
 
 def test_a_fresh_sync_makes_a_failed_check_pass_again(defs, instance):
-    job = defs.resolve_job_def(JOB)
-    assert job.execute_in_process(instance=instance).success
+    assert run_connection(defs, JOB, instance=instance).success
     with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)):
         assert not any(e.passed for e in _evaluations(_run_sensor_request(defs, instance)).values())
-        result = job.execute_in_process(instance=instance)  # the sync runs again, three hours later
+        result = run_connection(defs, JOB, instance=instance)  # the sync runs again, three hours later
 
     assert all(e.passed for e in _evaluations(result).values())
 
@@ -135,7 +135,7 @@ def test_build_freshness_checks_from_python():
 
 def test_a_failed_check_passes_again_after_a_materialization_recorded_outside_our_runs(defs, instance):
     """What the observer records for a sync Airbyte ran itself counts: the sensor re-evaluates."""
-    assert defs.resolve_job_def(JOB).execute_in_process(instance=instance).success
+    assert run_connection(defs, JOB, instance=instance).success
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
     with freeze_time(later):
         assert not any(e.passed for e in _evaluations(_run_sensor_request(defs, instance)).values())
@@ -159,7 +159,7 @@ def test_severity_error_fails_the_check_as_an_error(emulator, tmp_path, instance
         )
     )
     defs = build_definitions(parse_config(text, "airbyte_ops.yaml"), snapshot_dir=str(tmp_path / "s"))
-    assert defs.resolve_job_def("airbyte_sync_mssql_s3_job").execute_in_process(instance=instance).success
+    assert run_connection(defs, "airbyte_sync_mssql_s3", instance=instance).success
 
     with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=45)):
         evaluations = _evaluations(_run_sensor_request(defs, instance))

@@ -13,11 +13,12 @@ from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.emulator import EmulatorServer
 from dagster_airbyte_ops.emulator.state import EmulatorSettings
+from tests.connection_runs import run_connection
 
 PG = "PostgreSQL → MinIO"  # on the OSS Airbyte (demo seed)
 HUBSPOT = "HubSpot → Snowflake"  # on the Cloud workspace
-PG_JOB = "airbyte_sync_onprem_postgresql_minio_job"
-HUBSPOT_JOB = "airbyte_sync_cloud_hubspot_snowflake_job"
+PG_JOB = "airbyte_sync_onprem_postgresql_minio"  # the connection's op; its runs are of SHARED_JOB
+HUBSPOT_JOB = "airbyte_sync_cloud_hubspot_snowflake"
 ENV = {"ONPREM_PASSWORD": "password", "CLOUD_CLIENT_SECRET": "emulator-client-secret"}
 
 INSTANCES = """
@@ -103,4 +104,5 @@ class Ticker:
         return result
 
     def run_job(self, name: str, **kwargs) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def(name).execute_in_process(instance=self.instance, **kwargs)
+        """A run of the shared job selecting the streams of connection `name` (its op or old job name)."""
+        return run_connection(self.defs, name, instance=self.instance, **kwargs)

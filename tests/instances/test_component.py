@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from tests.connection_runs import connection_keys, run_connection
+
 from ._support import ENV, HUBSPOT_JOB, PG_JOB, start_two_airbytes
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "components"
@@ -50,10 +52,11 @@ def test_component_with_two_instances(spec_checked_emulators, tmp_path, monkeypa
 
     repo = defs.get_repository_def()
     assert {"airbyte_onprem", "airbyte_cloud"} <= set(repo.get_top_level_resources())
-    assert {PG_JOB, HUBSPOT_JOB} <= {job.name for job in repo.get_all_jobs()}
+    assert {job.name for job in repo.get_all_jobs()} == {"__ASSET_JOB", "airbyte_sync_job"}
+    assert connection_keys(defs, PG_JOB)
     assert dg.AssetKey(["cloud", "raw", "contacts"]) in repo.asset_graph.get_all_asset_keys()
     assert "cloud_hubspot_snowflake_after_sensor" in {s.name for s in repo.sensor_defs}
     with dg.instance_for_test() as instance:
-        assert defs.resolve_job_def(HUBSPOT_JOB).execute_in_process(instance=instance).success
+        assert run_connection(defs, HUBSPOT_JOB, instance=instance).success
     [job] = airbytes.cloud.admin.jobs()
     assert job["status"] == "succeeded"

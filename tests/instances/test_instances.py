@@ -13,6 +13,7 @@ import pytest
 
 from dagster_airbyte_ops.errors import ConfigError
 from dagster_airbyte_ops.resource import AirbyteResource
+from tests.connection_runs import SHARED_JOB, connection_keys
 
 from ._support import ENV, HUBSPOT, HUBSPOT_JOB, PG, PG_JOB, Ticker, connection_id, start_two_airbytes
 
@@ -68,7 +69,7 @@ def test_each_instance_has_its_resource_key_prefix_group_and_names(airbytes, tmp
     assert {"airbyte_observer_onprem", "airbyte_observer_cloud"} <= sensors
     assert "cloud_hubspot_snowflake_after_sensor" in sensors
     assert "airbyte_observer" not in sensors
-    assert {PG_JOB, HUBSPOT_JOB} <= {job.name for job in repo.get_all_jobs()}
+    assert {job.name for job in repo.get_all_jobs()} == {"__ASSET_JOB", SHARED_JOB}  # one for both
 
 
 def test_each_connection_syncs_on_its_own_airbyte(airbytes, tmp_path, instance):
@@ -108,7 +109,8 @@ def test_after_across_instances_launches_the_cloud_sync_once(airbytes, tmp_path,
     assert ticker.run_job(PG_JOB).success
     [request] = ticker.tick(sensor).run_requests
     assert not ticker.tick(sensor).run_requests  # the same landing counts once
-    assert ticker.defs.get_repository_def().get_sensor_def(sensor).job_name == HUBSPOT_JOB
+    assert ticker.defs.get_repository_def().get_sensor_def(sensor).job_name == SHARED_JOB
+    assert set(request.asset_selection or ()) == set(connection_keys(ticker.defs, HUBSPOT_JOB))
 
     launched = ticker.run_job(HUBSPOT_JOB, tags=request.tags)
     assert launched.success
@@ -228,11 +230,10 @@ def test_a_name_in_both_instances_must_be_qualified_in_after(airbytes, tmp_path)
     defs = airbytes.defs(tmp_path, body.replace(f'after: ["{PG}"]', f'after: ["onprem:{PG}"]'))
     repo = defs.get_repository_def()
     sensor = repo.get_sensor_def("cloud_hubspot_snowflake_after_sensor")
-    assert sensor.job_name == HUBSPOT_JOB
+    assert sensor.job_name == SHARED_JOB
     assert f"“onprem:{PG}”" in (sensor.description or "")
-    assert {"airbyte_sync_onprem_postgresql_minio_job", "airbyte_sync_cloud_postgresql_minio_job"} <= {
-        job.name for job in repo.get_all_jobs()
-    }
+    assert connection_keys(defs, "airbyte_sync_onprem_postgresql_minio")
+    assert connection_keys(defs, "airbyte_sync_cloud_postgresql_minio")
 
 
 def test_after_cycle_across_instances_is_a_clear_error(airbytes, tmp_path):

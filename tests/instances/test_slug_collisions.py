@@ -1,7 +1,7 @@
 """Two connections whose names make the same Dagster names: a clear ConfigError, never a traceback.
 
-"Orders → S3" and "Orders / S3" both become `orders_s3` (op `airbyte_sync_orders_s3`, job
-`airbyte_sync_orders_s3_job`); Dagster would refuse the duplicate definitions with a traceback.
+"Orders → S3" and "Orders / S3" both become `orders_s3` (op `airbyte_sync_orders_s3`); Dagster
+would refuse the duplicate definitions with a traceback.
 Across instances the instance name keeps them apart, so the same name in two Airbytes is fine.
 """
 
@@ -15,6 +15,7 @@ import pytest
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.errors import ConfigError
+from tests.connection_runs import connection_keys
 
 from ._support import ENV, start_two_airbytes
 
@@ -33,7 +34,7 @@ def test_two_connections_named_alike_without_schedules_are_a_clear_error(emulato
 
     assert str(raised.value) == (
         "airbyte_ops.yaml: connections[0]: connections “Orders / S3” and “Orders → S3” both become "
-        '"orders_s3" in Dagster names (op "airbyte_sync_orders_s3", job "airbyte_sync_orders_s3_job"); '
+        '"orders_s3" in Dagster names (op "airbyte_sync_orders_s3"); '
         "rename one of them in Airbyte so their names differ in letters or digits"
     )
 
@@ -44,7 +45,7 @@ def test_selecting_one_of_the_two_loads(emulator, tmp_path):
 
     defs = _defs(emulator, tmp_path, 'connections: [{name: "Orders → S3"}]\n')
 
-    assert defs.resolve_job_def("airbyte_sync_orders_s3_job") is not None
+    assert connection_keys(defs, "airbyte_sync_orders_s3")
 
 
 def test_alike_names_in_one_named_instance_are_a_clear_error(spec_checked_emulators, tmp_path, monkeypatch):
@@ -61,8 +62,8 @@ def test_alike_names_in_one_named_instance_are_a_clear_error(spec_checked_emulat
 
     assert str(raised.value) == (
         "airbyte_ops.yaml: connections[0].schedule: connections “cloud:Orders / S3” and “cloud:Orders → S3” "
-        'both become "cloud_orders_s3" in Dagster names (schedule "cloud_orders_s3_schedule", job '
-        '"airbyte_sync_cloud_orders_s3_job"); rename one of them in Airbyte so their names differ in '
+        'both become "cloud_orders_s3" in Dagster names (schedule "cloud_orders_s3_schedule", op '
+        '"airbyte_sync_cloud_orders_s3"); rename one of them in Airbyte so their names differ in '
         "letters or digits"
     )
 

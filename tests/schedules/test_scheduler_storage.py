@@ -93,7 +93,8 @@ def test_the_scheduler_stores_one_tick_and_one_run_per_cron_time(emulator, tmp_p
         "2026-03-02T10:00:00+00:00",
     ]
     assert {r.status for r in runs} == {dg.DagsterRunStatus.QUEUED}
-    assert {r.job_name for r in runs} == {"airbyte_sync_postgresql_minio_job"}
+    assert {r.job_name for r in runs} == {"airbyte_sync_job"}  # the shared job, one connection's streams
+    assert {r.tags["airbyte/connection_name"] for r in runs} == {"PostgreSQL → MinIO"}
     connection_id = runs[0].tags["airbyte/connection_id"]
     by_tag = instance.get_runs(
         dg.RunsFilter(tags={"airbyte/connection_id": connection_id, "dagster/schedule_name": SCHEDULE})

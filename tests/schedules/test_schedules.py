@@ -117,27 +117,26 @@ def test_one_schedule_per_spec_with_unique_names_descriptions_and_status(defs):
     assert (hourly.execution_timezone, crm.execution_timezone) == ("Europe/Paris", "UTC")
 
 
-def test_both_schedules_of_a_connection_target_its_one_job(defs):
+def test_every_schedule_targets_the_one_shared_job(defs):
     schedules = _schedules(defs)
 
-    assert schedules[PG_HOURLY].job_name == "airbyte_sync_postgresql_minio_job"
-    assert schedules["pg_nightly"].job_name == "airbyte_sync_postgresql_minio_job"
-    assert schedules["crm_api_postgres_schedule"].job_name == "airbyte_sync_crm_api_postgres_job"
-    job_names = {job.name for job in defs.resolve_all_job_defs()}
-    # Every connection has its job (sensors target it too), scheduled or not.
-    assert {"airbyte_sync_mssql_s3_job", "airbyte_sync_shop_orders_sqlite_job"} <= job_names
+    assert {s.job_name for s in schedules.values()} == {"airbyte_sync_job"}
+    # One asset job for every connection, however many there are (not one job per connection).
+    assert {job.name for job in defs.resolve_all_job_defs()} == {"__ASSET_JOB", "airbyte_sync_job"}
 
 
-def test_job_selects_exactly_the_connections_stream_assets(defs):
+def test_each_run_request_selects_exactly_the_connections_stream_assets(defs, dagster_instance):
     graph = defs.get_repository_def().asset_graph
+    when = dt.datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # a Monday: both schedules tick
     for schedule, group in [
         (PG_HOURLY, "postgresql_minio"),
         ("crm_api_postgres_schedule", "crm_api_postgres"),
     ]:
-        job = defs.resolve_job_def(_schedules(defs)[schedule].job_name)
+        [request] = _tick(_schedules(defs)[schedule], defs, when, dagster_instance).run_requests
         expected = {key for key in graph.get_all_asset_keys() if graph.get(key).group_name == group}
         assert expected
-        assert set(job.asset_layer.selected_asset_keys) == expected
+        assert set(request.asset_selection or ()) == expected
+        assert request.tags["airbyte/connection_name"] in ("PostgreSQL → MinIO", "CRM API → Postgres")
 
 
 def test_spring_forward_ticks_keep_paris_wall_clock(defs):
@@ -223,7 +222,9 @@ def test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams(defs
     [request] = _tick(schedule, defs, when, dagster_instance).run_requests
     job = defs.resolve_job_def(schedule.job_name)
 
-    result = job.execute_in_process(instance=dagster_instance, tags=request.tags)
+    result = job.execute_in_process(
+        instance=dagster_instance, tags=request.tags, asset_selection=list(request.asset_selection or ())
+    )
 
     assert result.success
     [airbyte_job] = emulator.admin.jobs()
@@ -232,7 +233,7 @@ def test_a_scheduled_run_syncs_that_connection_and_materializes_its_streams(defs
         crm_id = next(c.id for c in client.list_connections(workspace) if c.name == "CRM API → Postgres")
     assert airbyte_job["connectionId"] == crm_id
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert materialized == set(job.asset_layer.selected_asset_keys)
+    assert materialized == set(request.asset_selection or ())  # the connection's streams, no other
     # The stored run is found by the tags the schedule set, as the UI's connection and schedule pages do.
     found = dagster_instance.get_run_records(
         dg.RunsFilter(tags={"airbyte/connection_id": crm_id, "dagster/schedule_name": schedule.name})

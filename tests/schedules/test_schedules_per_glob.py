@@ -66,12 +66,20 @@ def test_match_all_gives_every_active_connection_its_own_schedules(emulator, tmp
     repository = defs.get_repository_def()
     for name, slug in DEMO.items():
         first, second = schedules[f"{slug}_schedule"], schedules[f"{slug}_schedule_2"]
-        assert first.job_name == second.job_name == f"airbyte_sync_{slug}_job"
+        assert first.job_name == second.job_name == "airbyte_sync_job"
         assert (first.cron_schedule, first.execution_timezone) == ("0 6-18 * * 1-5", "Europe/Paris")
         assert (second.cron_schedule, second.execution_timezone) == ("0 3 * * *", "UTC")
         assert first.default_status == dg.DefaultScheduleStatus.RUNNING
-        job = repository.get_job(first.job_name)
-        assert set(job.asset_layer.selected_asset_keys) == _keys_of(defs, name)
+        for schedule, monday in ((first, dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)), (second, None)):
+            context = dg.build_schedule_context(
+                instance=dg.DagsterInstance.ephemeral(),
+                scheduled_execution_time=monday or dt.datetime(2026, 3, 2, 3, tzinfo=dt.UTC),
+            )
+            [request] = schedule.evaluate_tick(context).run_requests or []
+            assert set(request.asset_selection or ()) == _keys_of(defs, name)  # its streams only
+            assert set(request.asset_selection or ()) <= set(
+                repository.get_job(schedule.job_name).asset_layer.selected_asset_keys
+            )
 
 
 def test_a_tick_of_a_glob_schedule_starts_only_its_own_connection(emulator, tmp_path):
@@ -130,6 +138,6 @@ def test_two_connections_of_a_glob_whose_names_slugify_alike_is_a_clear_error(em
     assert str(raised.value) == (
         "airbyte_ops.yaml: connections[0].schedule: connections \u201cOrders / S3\u201d and "
         '\u201cOrders → S3\u201d both become "orders_s3" in Dagster names (schedule "orders_s3_schedule", '
-        'job "airbyte_sync_orders_s3_job"); rename one of them in Airbyte so their names differ in '
+        'op "airbyte_sync_orders_s3"); rename one of them in Airbyte so their names differ in '
         "letters or digits"
     )

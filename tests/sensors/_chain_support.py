@@ -10,6 +10,7 @@ import dagster as dg
 
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
+from tests.connection_runs import run_connection
 
 PG = "PostgreSQL → MinIO"
 MSSQL = "MSSQL → S3"
@@ -74,9 +75,7 @@ class Ticker:
         return result
 
     def materialize_job(self, job_name: str, *, succeed: bool = True) -> None:
-        result = self.defs.resolve_job_def(job_name).execute_in_process(
-            instance=self.instance, raise_on_error=False
-        )
+        result = run_connection(self.defs, job_name, instance=self.instance, raise_on_error=False)
         assert result.success is succeed, f"{job_name}: expected success={succeed}"
 
     def materialize(self, *keys: dg.AssetKey) -> None:
@@ -88,7 +87,10 @@ class Ticker:
         name = request.job_name if request.job_name and not job_name else job_name
         if name and not name.startswith("__"):
             job = self.defs.resolve_job_def(name)
-            return job.execute_in_process(instance=self.instance, tags=request.tags)
+            selection = list(request.asset_selection) if request.asset_selection is not None else None
+            return job.execute_in_process(
+                instance=self.instance, tags=request.tags, asset_selection=selection
+            )
         job = self.defs.resolve_implicit_global_asset_job_def()
         return job.execute_in_process(
             instance=self.instance, tags=request.tags, asset_selection=list(request.asset_selection or [])

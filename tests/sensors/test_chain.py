@@ -17,6 +17,7 @@ import pytest
 
 from dagster_airbyte_ops import Upstream, build_after_sensor
 from dagster_airbyte_ops.errors import AirbyteOpsError, ConfigError
+from tests.connection_runs import connection_keys
 
 from ._chain_support import (
     CRM,
@@ -85,15 +86,15 @@ def test_one_running_sensor_per_after_entry_targeting_the_connection_job(ticker)
     assert all(
         sensors[n].default_status == dg.DefaultSensorStatus.RUNNING for n in (MSSQL_SENSOR, SHOP_SENSOR)
     )
-    assert sensors[MSSQL_SENSOR].job_name == "airbyte_sync_mssql_s3_job"
+    assert sensors[MSSQL_SENSOR].job_name == "airbyte_sync_job"  # runs of it select MSSQL's streams
     assert sensors[MSSQL_SENSOR].description == (
-        f"Launches the sync of “{MSSQL}” (job airbyte_sync_mssql_s3_job) once each time “{PG}” "
+        f"Launches the sync of “{MSSQL}” (job airbyte_sync_job, its streams) once each time “{PG}” "
         "(any of its 4 streams) has a new materialization since its last launch. Failed syncs record "
         "no materialization and never count; materializations reported without a run (observed or "
         "deferred syncs) do."
     )
     assert sensors[CRM_SENSOR].description.startswith(
-        f"Launches the sync of “{CRM}” (job airbyte_sync_crm_api_postgres_job) once each time all of "
+        f"Launches the sync of “{CRM}” (job airbyte_sync_job, its streams) once each time all of "
         f"“{PG}” (any of its 4 streams) and analytics/orders_clean have new materializations"
     )
     assert "any of “PostgreSQL → MinIO” (any of its 4 streams) or analytics/orders_clean has" in (
@@ -150,7 +151,11 @@ def test_all_waits_for_every_upstream_including_a_user_asset_key(ticker):
 
     ticker.materialize(ORDERS_CLEAN)
     [request] = _launched(ticker.tick(CRM_SENSOR))
-    assert request.job_name in (None, "airbyte_sync_crm_api_postgres_job")
+    assert request.job_name in (None, "airbyte_sync_job")
+    assert request.tags["airbyte/connection_name"] == CRM  # the run is found by its connection's tag
+    assert set(request.asset_selection or ()) == set(
+        connection_keys(ticker.defs, "airbyte_sync_crm_api_postgres")
+    )
     after = ticker.tick(CRM_SENSOR)
     assert after.skip_message == f"waiting for “{PG}” (not yet) and analytics/orders_clean (not yet)"
 
