@@ -290,3 +290,19 @@ def test_rename_in_airbyte_and_the_file_keeps_the_resource(managed):
     assert server.state.source(source.actor_id) is not None
     assert server.state.live_connections()[0].connection_id == conn_id
     assert runner.run("plan", "--prune")[0] == 0
+
+
+def test_resource_deleted_outside_the_file_is_created_again(managed):
+    server, runner = managed
+    runner.write(declarations(connections=[]))
+    assert runner.run("apply", "--yes")[0] == 0
+    from tests.emulator.helpers import config_post
+
+    destination = next(a for a in server.state.actors.values() if a.kind == "destination")
+    assert config_post(server.url, "destinations/delete", {"destinationId": destination.actor_id}).ok
+    code, out = runner.run("plan")
+    assert code == 2
+    assert f'destination "Local SQLite" ({destination.actor_id}) was deleted outside this file' in out
+    assert '+ destination "Local SQLite": create' in out
+    assert runner.run("apply", "--yes")[0] == 0
+    assert runner.run("plan")[0] == 0
