@@ -18,9 +18,10 @@ from .commands.reach import Lookup, airbyte_url_from_dev, require_reachable, whe
 from .config import AirbyteOpsConfig, ConnectionEntry, load_config, resolve_instance_connections
 from .config.instances import AirbyteInstance
 from .definitions import build_load_time_resource, group_name_for
-from .errors import AirbyteOpsError
+from .errors import AirbyteOpsError, ConfigError
 from .resource.airbyte_resource import AirbyteResource
 from .resource.polling import AdaptivePolling
+from .resource.refresh_clear import run_job
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +73,26 @@ def _build_parser() -> argparse.ArgumentParser:
     sync.add_argument("connection", help="connection name or id")
     sync.add_argument("--no-wait", action="store_true", help="start the sync and return its job id")
     sync.set_defaults(handler=_run_sync)
+
+    refresh = commands.add_parser(
+        "refresh", help="re-read streams from scratch (Airbyte refresh; Config API only), with its row counts"
+    )
+    _add_config_argument(refresh)
+    refresh.add_argument("connection", help="connection name or id")
+    refresh.add_argument("--streams", nargs="+", metavar="STREAM", help="only these streams (default: all)")
+    refresh.add_argument(
+        "--mode",
+        choices=("truncate", "merge"),
+        default="truncate",
+        help="replace the data (default) or merge",
+    )
+    refresh.set_defaults(handler=_run_refresh_or_clear, kind="refresh")
+
+    clear = commands.add_parser("clear", help="delete streams' data in the destination and reset their state")
+    _add_config_argument(clear)
+    clear.add_argument("connection", help="connection name or id")
+    clear.add_argument("--streams", nargs="+", metavar="STREAM", help="only these streams (default: all)")
+    clear.set_defaults(handler=_run_refresh_or_clear, kind="clear")
 
     adopt = commands.add_parser(
         "adopt-schedules",
@@ -233,6 +254,40 @@ def _run_sync(args: argparse.Namespace) -> int:
     for name, stats in sorted(result.stream_stats.items()):
         print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
     print(f"{connection.name}: {result.status.value if result.status else '?'} in {elapsed:.1f}s")
+    return 0
+
+
+def _run_refresh_or_clear(args: argparse.Namespace) -> int:
+    """`refresh` / `clear`: run the Airbyte job to its end and say what it did, stream by stream."""
+    config = load_config(args.config)
+    workspaces = _workspaces(config, args.lookup)
+    workspace, connection = _find_connection(config, workspaces, args.connection)
+    known = {s.name for s in connection.streams}
+    unknown = sorted(set(args.streams or ()) - known)
+    if unknown:
+        raise ConfigError(
+            f"--streams: {', '.join(unknown)} not in connection {connection.name} "
+            f"(its streams: {', '.join(sorted(known))})"
+        )
+    resource = workspace.resource
+    scope = ", ".join(args.streams) if args.streams else "all streams"
+    print(f"{connection.name}: {args.kind} of {scope}…", flush=True)
+    started = time.monotonic()
+    on_job = lambda job, _a: print(f"  job {job.id} — {resource.job_url(connection.id, job.id)}", flush=True)  # noqa: E731
+    if args.kind == "refresh":
+        result = run_job(
+            resource, connection.id, kind="refresh", streams=args.streams, mode=args.mode, on_job=on_job
+        )
+    else:
+        result = run_job(resource, connection.id, kind="clear", streams=args.streams, on_job=on_job)
+    if args.kind == "refresh":
+        for name, stats in sorted(result.stream_stats.items()):
+            print(f"  {name}: {stats.records_committed} rows, {stats.bytes_committed} bytes")
+    else:
+        print(f"  {scope}: data deleted, state reset (no rows written)")
+    status = result.status.value if result.status else "?"
+    elapsed = time.monotonic() - started
+    print(f"{connection.name}: {result.job_type} job {result.job_id} {status} in {elapsed:.1f}s")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import dagster as dg
 
@@ -21,9 +22,12 @@ from .assets.catalog import (
     fetch_catalog,
 )
 from .assets.connection_assets import build_connection_assets
+from .assets.job_kind import SchemaChecks
 from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
 from .checks.drift import drift_definitions
 from .checks.freshness import freshness_definitions
+from .checks.schema import check_evaluations, check_results, column_schema_change_checks, schema_check_specs
+from .client import resolve_api
 from .client.models import Connection
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
 from .config.connections import connection_label
@@ -274,7 +278,33 @@ def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.As
         op_name=op_name(item.slug),
         mode=item.entry.mode,
         pool=pool_for(config, item.entry),
+        schema_checks=SchemaChecks(schema_check_specs, check_results)
+        if _schema_checks_on(config, item)
+        else None,
     )
+
+
+#: The `airbyte_schema` check (checks/schema.py) as the stream assets take it.
+SCHEMA_CHECKS = SchemaChecks(schema_check_specs, check_results)
+
+
+def _schema_checks_on(config: AirbyteOpsConfig, item: BuiltConnection) -> bool:
+    """Schema checks need the Config API (the public API does not say whether a schema changed)."""
+    settings = config.instance_of(item.entry).airbyte
+    url = str(settings.url) if settings.url else None
+    public = str(settings.public_api_url) if settings.public_api_url else None
+    return resolve_api(settings.api, url, public) == "config"
+
+
+def _schema_check_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
+    """Dagster's column-schema change check on the streams that carry `airbyte_schema` (a fragment)."""
+    checks = [
+        check
+        for item in built
+        if _schema_checks_on(config, item)
+        for check in column_schema_change_checks(list(item.asset_keys))
+    ]
+    return dg.Definitions(asset_checks=checks) if checks else dg.Definitions()
 
 
 def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
@@ -298,13 +328,14 @@ def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
 # Each feature adds its schedules, sensors, checks or jobs as a fragment: f(config, built) -> Definitions.
 FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], dg.Definitions]] = [
     _schedule_definitions,
-    observer_definitions,
+    partial(observer_definitions, schema_evaluations=check_evaluations),
     deferred_definitions,
     chain_definitions,
     freshness_definitions,
     drift_definitions,
     concurrency_definitions,
     alert_definitions,
+    _schema_check_definitions,
 ]
 
 

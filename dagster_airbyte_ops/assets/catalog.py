@@ -129,11 +129,39 @@ def fetch_or_snapshot(
             "" if what == "the Airbyte catalog" else f" for {what}",
         )
         return snapshot
+    previous = snapshots.load(key)
+    if previous is not None:
+        warn_removed_streams(previous, catalog_json)
     try:
         snapshots.save(key, catalog_json)
     except OSError as error:
         log.warning("Could not write the catalog snapshot %s: %s", snapshots.path_for(key), error)
     return catalog_json
+
+
+def warn_removed_streams(previous_json: str, current_json: str) -> list[str]:
+    """Warn, per connection, about streams Airbyte no longer syncs since the last load (Airbyte removed
+    them, e.g. by propagating a schema change): they stop being assets. Returns the warnings."""
+    try:
+        before = AirbyteCatalog.from_json(previous_json)
+        after = AirbyteCatalog.from_json(current_json)
+    except ValueError:
+        return []
+    now = {c.id: {s.name for s in c.selected_streams} for c in after.connections}
+    warnings = []
+    for connection in before.connections:
+        if connection.id not in now:
+            continue
+        gone = sorted({s.name for s in connection.selected_streams} - now[connection.id])
+        if gone:
+            warnings.append(
+                f"Connection {connection.name}: Airbyte no longer syncs stream(s) {', '.join(gone)} "
+                "(removed since the last load); they are no longer assets. Their past materializations "
+                "stay in Dagster's history."
+            )
+    for text in warnings:
+        log.warning(text)
+    return warnings
 
 
 class AirbyteCatalogLoader(StateBackedDefinitionsLoader[str]):

@@ -11,11 +11,19 @@ from typing import Any, Literal
 import dagster as dg
 
 from ..client.models import Connection
-from ..errors import AirbyteApiError
+from ..errors import AirbyteApiError, SyncFailedError
 from ..metadata import AirbyteMetadataSet
 from ..names import DEFAULT_RESOURCE_KEY, DEFERRED_SENSOR_NAME, op_name
 from ..resource.airbyte_resource import AirbyteResource
 from ..resource.sync_result import SyncResult
+from .job_kind import (
+    SchemaChecks,
+    column_schema_metadata,
+    read_schema,
+    requested_job,
+    run_refresh_or_clear,
+    selected_check_results,
+)
 from .run_tags import tag_run
 from .translator import slugify
 
@@ -35,6 +43,7 @@ def build_connection_assets(
     op_tags: Mapping[str, Any] | None = None,
     pool: str | None = None,
     mode: SyncMode = "sync",
+    schema_checks: SchemaChecks | None = None,
 ) -> dg.AssetsDefinition:
     """The multi-asset that syncs `connection` and records one materialization per stream.
 
@@ -48,6 +57,7 @@ def build_connection_assets(
     @dg.multi_asset(
         name=op_name or op_name_for(connection),
         specs=[spec.replace_attributes(skippable=True) for spec in specs_by_stream.values()],
+        check_specs=schema_checks.specs(list(keys_by_stream.values())) if schema_checks else None,
         can_subset=True,
         required_resource_keys={resource_key},
         op_tags=dict(op_tags or {}),
@@ -56,16 +66,30 @@ def build_connection_assets(
     )
     def _sync_connection(
         context: dg.AssetExecutionContext,
-    ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
+    ) -> Iterator[dg.MaterializeResult | dg.AssetObservation | dg.AssetCheckResult]:
         airbyte: AirbyteResource = getattr(context.resources, resource_key)
+        kind, refresh_mode = requested_job(context)
+        if kind != "sync":
+            yield from run_refresh_or_clear(
+                context, airbyte, connection, keys_by_stream, kind, refresh_mode, schema_checks
+            )
+            return
         if mode == "deferred":
             yield from _start_deferred(context, airbyte, connection, keys_by_stream)
             return
-        with airbyte.logs_to(context.log):  # lines land under this step, also beside other syncs
-            result = airbyte.sync(
-                connection_id,
-                on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
-            )
+        try:
+            with airbyte.logs_to(context.log):  # lines land under this step, also beside other syncs
+                result = airbyte.sync(
+                    connection_id,
+                    on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
+                )
+        except SyncFailedError:
+            if schema_checks:  # a disabled connection: say so on the checks too, then fail
+                report = read_schema(context, airbyte, connection)
+                yield from selected_check_results(
+                    context, schema_checks, report, keys_by_stream, only_failures=True
+                )
+            raise
         if result.skipped:
             context.log.info(
                 f"Connection {connection.name} already had job {result.job_id} running; nothing recorded."
@@ -73,11 +97,13 @@ def build_connection_assets(
             return
         selected = context.selected_asset_keys
         synced = _streams_still_synced(context, airbyte, connection, set(keys_by_stream), result)
+        report = read_schema(context, airbyte, connection) if schema_checks else None
         for stream_name, key in keys_by_stream.items():
             if key in selected and stream_name in synced:
-                yield dg.MaterializeResult(
-                    asset_key=key, metadata=stream_materialization_metadata(result, stream_name)
-                )
+                metadata = stream_materialization_metadata(result, stream_name)
+                metadata.update(column_schema_metadata(report, stream_name))
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        yield from selected_check_results(context, schema_checks, report, keys_by_stream)
 
     return _sync_connection
 

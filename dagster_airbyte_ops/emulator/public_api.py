@@ -689,6 +689,12 @@ async def create_job(state: EmulatorState, request: Request) -> Any:
         raise ApiError(
             422, problem(422, "unprocessable-entity", "unprocessable-entity", message, {"message": message})
         )
+    if job_type == "sync" and conn.status != "active":
+        # SOURCE.md: the scheduler's IllegalStateException surfaces as a 409 state-conflict problem.
+        message = "Could not fulfill request"
+        raise ApiError(
+            409, problem(409, "409-state-conflict", "state-conflict", message, {"message": message})
+        )
     try:
         job = config_api.start_job(state, conn, _JOB_TYPES_IN[job_type])
     except ApiError as err:

@@ -180,7 +180,35 @@ def web_backend_connections_list(state: EmulatorState, body: dict[str, Any]) -> 
     return {"connections": [_common(state, c) for c in conns]}
 
 
+def _protocol_stream(stream: dict[str, Any]) -> dict[str, Any]:
+    """An ``AirbyteStream`` as Airbyte stores it (the protocol's snake_case), not the API's camelCase."""
+    out: dict[str, Any] = {
+        "name": stream["name"],
+        "json_schema": copy.deepcopy(stream.get("jsonSchema") or {}),
+        "supported_sync_modes": list(stream.get("supportedSyncModes") or []),
+        "source_defined_cursor": bool(stream.get("sourceDefinedCursor")),
+        "default_cursor_field": list(stream.get("defaultCursorField") or []),
+        "source_defined_primary_key": copy.deepcopy(stream.get("sourceDefinedPrimaryKey") or []),
+        "is_resumable": bool(stream.get("isResumable", True)),
+    }
+    if stream.get("namespace"):
+        out["namespace"] = stream["namespace"]
+    return out
+
+
+def sources_most_recent_source_actor_catalog(state: EmulatorState, body: dict[str, Any]) -> Any:
+    """``sources/most_recent_source_actor_catalog``: the catalog the last discover fetched (no discover)."""
+    source = config_api.get_source(state, body)
+    if source.fetched_catalog is None:
+        return {}
+    return {
+        "updatedAt": int(source.fetched_at or state.now()),
+        "catalog": {"streams": [_protocol_stream(s) for s in source.fetched_catalog]},
+    }
+
+
 HANDLERS: dict[str, config_api.Handler] = {
+    "sources/most_recent_source_actor_catalog": sources_most_recent_source_actor_catalog,
     "connections/refresh": connections_refresh,
     "connections/clear": connections_clear,
     "connections/reset/stream": connections_clear_stream,

@@ -48,9 +48,20 @@ def raw_catalog(conn: Connection) -> list[dict[str, Any]]:
     return [entry["stream"] for entry in conn.sync_catalog]
 
 
+_ID_MEMO: dict[int, tuple[list[dict[str, Any]], str]] = {}
+
+
 def source_catalog_id(conn: Connection) -> str:
-    """``ConnectionRead.sourceCatalogId``."""
-    return catalog_id(raw_catalog(conn))
+    """``ConnectionRead.sourceCatalogId`` (memoized per catalog list: catalogs are replaced, not edited)."""
+    held = conn.source_catalog if conn.source_catalog is not None else conn.sync_catalog
+    memo = _ID_MEMO.get(id(held))
+    if memo is not None and memo[0] is held:
+        return memo[1]
+    if len(_ID_MEMO) > 100_000:
+        _ID_MEMO.clear()
+    value = catalog_id(raw_catalog(conn))
+    _ID_MEMO[id(held)] = (held, value)
+    return value
 
 
 def _fields(schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
@@ -198,6 +209,7 @@ class DiscoverOutcome:
 def run_discover(state: EmulatorState, source: Actor) -> tuple[list[dict[str, Any]], str]:
     """A discover job that really runs: the live schema becomes the source's most recent fetched catalog."""
     source.fetched_catalog = source.catalog  # shared: schema changes replace ``catalog``, never mutate it
+    source.fetched_at = state.now()
     return source.fetched_catalog, catalog_id(source.fetched_catalog)
 
 

@@ -127,6 +127,8 @@ class Actor:
     catalog: list[dict[str, Any]] = field(default_factory=list)
     #: The most recent catalog a discover fetched (Airbyte's actor catalog cache); None: never discovered.
     fetched_catalog: list[dict[str, Any]] | None = None
+    #: When that discover ran (epoch seconds; None: at creation).
+    fetched_at: float | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ..metadata import AirbyteMetadataSet
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
 from .polling import HISTORY_JOBS, AdaptivePolling, PredictedPolling, polling_for
+from .schema_guard import cancelled_error
 from .step_log import STEP_LOG, logs_to
 from .sync_result import SyncResult
 from .trigger import RunningSyncPolicy, trigger_or_attach
@@ -423,12 +424,8 @@ class AirbyteResource(dg.ConfigurableResource):
         url = self.job_url(connection_id, job.id)
         if job.status is JobStatus.SUCCEEDED:
             return SyncResult.from_job(job, job_url=url, attached=attached)
-        if job.status is JobStatus.CANCELLED:
-            raise SyncFailedError(
-                f"Airbyte job {job.id} of connection {connection_id} was cancelled in Airbyte. Job: {url}",
-                job_id=job.id,
-                metadata=self._job_metadata(job, reason="cancelled in Airbyte"),
-            )
+        if job.status is JobStatus.CANCELLED:  # by a user, or by Airbyte on a schema change (schema_guard)
+            raise cancelled_error(self.get_client(), job, connection_id, url, self._job_metadata)
         reason = job.failure_reason()
         attempts = f" after {job.attempt_count} attempt(s)" if job.attempt_count else ""
         raise SyncFailedError(

@@ -26,6 +26,8 @@ class SyncResult:
     stream_stats: dict[str, StreamStats] = field(default_factory=dict)
     attached: bool = False
     skipped: bool = False
+    #: The Airbyte job type that ran: `sync`, `refresh` or `reset` (a clear).
+    job_type: str = "sync"
 
     @property
     def succeeded(self) -> bool:
@@ -45,6 +47,7 @@ class SyncResult:
             duration_s=job.duration_s,
             stream_stats=streams,
             attached=attached,
+            job_type=job.job_type,
         )
 
     @classmethod

@@ -13,9 +13,12 @@ import logging
 from typing import Literal
 
 from ..client import AirbyteClient, outcome_unknown
+from ..client.jobs_extra import ConnectionInactiveError
+from ..client.jobs_extra import trigger_sync as trigger_sync_or_refuse
 from ..client.models import Job
 from ..errors import AirbyteApiError, SyncConflictError
 from .job_identity import ExpectedJob, utc_now
+from .schema_guard import inactive_failure
 
 RunningSyncPolicy = Literal["attach", "fail", "skip"]
 
@@ -41,6 +44,9 @@ def trigger_or_attach(
             ) from None
         log.info("Connection %s already syncing (job %s); attaching to it.", connection_id, running.id)
         return running, True, ExpectedJob.of(running)
+    except ConnectionInactiveError as error:
+        # Airbyte will not run it: nothing to attach to, nothing to retry; say why and what to do.
+        raise inactive_failure(client, connection_id, error) from None
     except AirbyteApiError as error:
         if not outcome_unknown(error):
             raise
@@ -60,7 +66,7 @@ def trigger_or_attach(
 def _checked_trigger(
     client: AirbyteClient, connection_id: str, triggered_at: dt.datetime
 ) -> tuple[Job, bool, ExpectedJob]:
-    job = client.trigger_sync(connection_id)
+    job = trigger_sync_or_refuse(client, connection_id)
     expected = ExpectedJob(job.id, connection_id, not_before=triggered_at)
     wrong = expected.mismatches(job)
     if wrong:

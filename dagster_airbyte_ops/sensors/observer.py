@@ -2,7 +2,9 @@
 
 Without it, a sync Dagster did not launch is invisible to Dagster: downstream sensors do not fire
 and freshness checks count the table as stale although it just landed. Each tick makes one Airbyte
-call: the sync jobs updated since the cursor's watermark (minus `JOB_LIST_OVERLAP_S`), paginated.
+call for jobs: the sync jobs updated since the cursor's watermark (minus `JOB_LIST_OVERLAP_S`),
+paginated; and, on the Config API, one for the schema checks (`schema_watch.py`: plus two per
+connection with a pending schema change).
 Every job that has ended there, belongs to a connection of these definitions and is not tagged on a
 Dagster run (`run_tags.py`: our op tags its run as soon as it triggers or attaches) is recorded:
 
@@ -66,6 +68,7 @@ from .job_recording import (
     materializations_for,
     workspace_of,
 )
+from .schema_watch import SchemaEvaluations, SchemaWatchState, schema_tick
 
 DEFAULT_OBSERVER_INTERVAL_S = 60
 OBSERVED_ORIGIN = "observed: started outside Dagster (Airbyte's scheduler, UI or API)"
@@ -77,10 +80,16 @@ class ObserverCursor:
 
     watermark: float
     handled: dict[int, float] = field(default_factory=dict)  # job id → its update time
+    schema: SchemaWatchState = field(default_factory=SchemaWatchState)  # schema_watch.py
 
     def serialize(self) -> str:
         return json.dumps(
-            {"v": 1, "watermark": self.watermark, "handled": {str(k): v for k, v in self.handled.items()}},
+            {
+                "v": 1,
+                "watermark": self.watermark,
+                "handled": {str(k): v for k, v in self.handled.items()},
+                "schema": {"reported": self.schema.reported, "alerted": self.schema.alerted},
+            },
             sort_keys=True,
         )
 
@@ -91,9 +100,13 @@ class ObserverCursor:
             return None
         try:
             data = json.loads(text)
+            schema = data.get("schema") or {}
             return cls(
                 watermark=float(data["watermark"]),
                 handled={int(k): float(v) for k, v in data.get("handled", {}).items()},
+                schema=SchemaWatchState(
+                    reported=dict(schema.get("reported") or {}), alerted=dict(schema.get("alerted") or {})
+                ),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -107,8 +120,10 @@ def build_observer_sensor(
     minimum_interval_seconds: int = DEFAULT_OBSERVER_INTERVAL_S,
     name: str | None = None,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+    schema_evaluations: SchemaEvaluations | None = None,
 ) -> dg.SensorDefinition:
-    """The observer sensor of one Airbyte instance (the resource the connections share)."""
+    """The observer sensor of one Airbyte instance (the resource the connections share);
+    `schema_evaluations` (checks/schema.py's `check_evaluations`) reports the schema checks."""
     if not connections:
         raise ValueError("build_observer_sensor: no connections to observe")
     by_connection = {item.connection.id: item for item in connections}
@@ -121,7 +136,9 @@ def build_observer_sensor(
         default_status=default_status,
         required_resource_keys={resource_key},
         description="Records materializations for Airbyte syncs that Dagster did not start (Airbyte's "
-        "scheduler, UI or API), and alerts on the ones that failed. One Airbyte call per tick.",
+        "scheduler, UI or API), and alerts on the ones that failed; reports the schema checks and "
+        "alerts on breaking schema changes. Two Airbyte calls per tick (Config API), plus two per "
+        "connection with a pending schema change.",
     )
     def _observer(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         airbyte: AirbyteResource = getattr(context.resources, resource_key)
@@ -170,14 +187,27 @@ def build_observer_sensor(
             handled[job.id] = job_updated_ts(job)
         new_watermark = max([watermark, *(job_updated_ts(job) for job in jobs)])
         keep_after = new_watermark - JOB_LIST_OVERLAP_S
+        schema_state = cursor.schema if cursor is not None else SchemaWatchState()
+        checks = schema_tick(
+            airbyte,
+            connections,
+            workspace_id=workspace_id,
+            webhooks=webhook_list,
+            state=schema_state,
+            log=context.log,
+            evaluate=schema_evaluations,
+        )
         new_cursor = ObserverCursor(
-            watermark=new_watermark, handled={k: v for k, v in handled.items() if v > keep_after}
+            watermark=new_watermark,
+            handled={k: v for k, v in handled.items() if v > keep_after},
+            schema=schema_state,
         ).serialize()
-        if events:
+        if events or checks:
             # A reason, or Dagster logs "Sensor function returned an empty result" for a tick that recorded.
             return dg.SensorResult(
-                asset_events=events,
-                skip_reason=f"recorded {len(events)} materialization(s) of syncs started outside Dagster",
+                asset_events=[*events, *checks],
+                skip_reason=f"recorded {len(events)} materialization(s) of syncs started outside Dagster"
+                + (f" and {len(checks)} schema check result(s)" if checks else ""),
                 cursor=new_cursor,
             )
         reason = "first tick: watching syncs that end from now on" if cursor is None else None
@@ -189,7 +219,12 @@ def build_observer_sensor(
     return _observer
 
 
-def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
+def observer_definitions(
+    config: AirbyteOpsConfig,
+    built: Sequence[BuiltConnection],
+    *,
+    schema_evaluations: SchemaEvaluations | None = None,
+) -> dg.Definitions:
     """The observer fragment of `build_definitions` (see `observer:` in airbyte_ops.yaml)."""
     settings = config.observer
     if not built or not settings.enabled:
@@ -205,6 +240,7 @@ def observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnecti
                 webhooks=config.alerts.webhooks,
                 minimum_interval_seconds=int(settings.interval_s),
                 name=sensor_name_for_instance(OBSERVER_SENSOR_NAME, items[0].instance),
+                schema_evaluations=schema_evaluations,
             )
             for resource_key, items in by_resource.items()
         ]
