@@ -68,9 +68,6 @@ SPEC_ALLOWLIST: tuple[Allowed, ...] = (
         status=409,
     ),
     Allowed(
-        r"^/(api/public/)?v1/jobs$", "inactive connection: the Config API's 500 passes through", status=500
-    ),
-    Allowed(
         r"^/(api/public/)?v1/jobs$",
         "SOURCE.md: POST /jobs with jobType refresh is a 422 problem (JobsController.kt)",
         status=422,

@@ -314,8 +314,29 @@ class PublicApi(AirbyteClient):
             )
         except AirbyteApiError as exc:
             if exc.status == 409:
+                # Airbyte answers 409 both to a second sync (try-again-later) and to a connection that
+                # is not active (state-conflict, "Could not fulfill request"): only the first is a job
+                # to attach to; the second is read as the connection's status.
+                state_conflict = (exc.airbyte_message or "").startswith("state-conflict")
+                status = self._connection_status(connection_id) if state_conflict else None
+                if status not in (None, "active"):
+                    raise AirbyteApiError(
+                        f"Connection {connection_id} is {status}; only active connections can be synced "
+                        f"(Airbyte refused to {action} it: {exc.airbyte_message or 'HTTP 409'})",
+                        method=exc.method,
+                        path=exc.path,
+                        status=exc.status,
+                        airbyte_message=exc.airbyte_message,
+                    ) from None
                 raise conflict_error(exc, connection_id, action) from None
             raise
+
+    def _connection_status(self, connection_id: str) -> str | None:
+        """The connection's status, or None when it cannot be read (the 409 then stands as it is)."""
+        try:
+            return self.get_connection(connection_id).status
+        except AirbyteApiError:
+            return None
 
     def trigger_sync(self, connection_id: str) -> Job:
         """Start a sync. Raises SyncConflictError (409, not retried) if one is already running."""

@@ -689,8 +689,9 @@ async def create_job(state: EmulatorState, request: Request) -> Any:
         raise ApiError(
             422, problem(422, "unprocessable-entity", "unprocessable-entity", message, {"message": message})
         )
-    if job_type == "sync" and conn.status != "active":
-        # SOURCE.md: the scheduler's IllegalStateException surfaces as a 409 state-conflict problem.
+    if conn.status != "active":
+        # SOURCE.md: the scheduler's IllegalStateException (a 500 on the Config API) surfaces as a 409
+        # state-conflict problem (ConfigClientErrorHandler), for a sync as for a reset or clear.
         message = "Could not fulfill request"
         raise ApiError(
             409, problem(409, "409-state-conflict", "state-conflict", message, {"message": message})

@@ -230,3 +230,18 @@ def test_non_ascii_client_secret_on_the_token_endpoint_is_401(emulator: Emulator
         assert requests.post(url, json=body, timeout=10).status_code == 401
         assert requests.post(url, data=body, timeout=10).status_code == 401
     assert requests.post(url, json={"client_id": {}, "client_secret": "x"}, timeout=10).status_code == 400
+
+
+def test_public_sync_of_an_inactive_connection_is_a_409_problem_not_a_500(emulator: EmulatorServer) -> None:
+    """SOURCE.md: the Config API's 500 for an inactive connection becomes a 409 ``state-conflict``
+    problem on the public API (ConfigClientErrorHandler maps the IllegalStateException); no job."""
+    conn = connection_by_name(emulator.url, "CRM API → Postgres")
+    cid = conn["connectionId"]
+    assert config_post(emulator.url, "connections/update", {"connectionId": cid, "status": "inactive"}).ok
+    response = _public(emulator, "POST", "/jobs", json={"connectionId": cid, "jobType": "sync"})
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert body["type"] == "https://reference.airbyte.com/reference/errors#409-state-conflict"
+    assert body["title"] == "state-conflict"
+    assert body["data"] == {"message": "Could not fulfill request"}
+    assert emulator.admin.jobs() == []
