@@ -184,7 +184,9 @@ def run_dev(args: argparse.Namespace) -> int:
         state = write_state(home, emulator_url=url, ui_url=ui_url)
         _say(
             f"Airbyte emulator (seed {args.seed!r}) on {url}, log in {log_path}; synced rows land in "
-            f"{data_dir / 'airbyte.sqlite'}.\nStarting Dagster on {ui_url} (DAGSTER_HOME={home}); "
+            f"{data_dir / 'airbyte.sqlite'}; its connections and job history are kept in "
+            f"{data_dir / 'emulator-state.db'} across restarts (delete it to start over from the seed)."
+            f"\nStarting Dagster on {ui_url} (DAGSTER_HOME={home}); "
             "Ctrl-C stops both. In another shell, `airbyte-ops check` and `airbyte-ops sync "
             "shop_orders_sqlite` find this emulator by themselves.",
             error=False,

@@ -172,3 +172,10 @@ def test_without_a_data_dir_nothing_is_stored(tmp_path: Path, monkeypatch: pytes
         assert server.state.store is None
         _sync(server.url, connection_by_name(server.url, "CRM API → Postgres")["connectionId"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_dev_names_the_store_it_keeps() -> None:
+    """`airbyte-ops dev` cannot import the emulator (the library never does), so it spells the file."""
+    from dagster_airbyte_ops.commands import dev
+
+    assert STORE_FILE in Path(dev.__file__).read_text()
