@@ -181,15 +181,30 @@ class AirbyteCatalogLoader(StateBackedDefinitionsLoader[str]):
         self._build = build
         self._snapshots = snapshots or CatalogSnapshots()
         self._how_to_reach = how_to_reach
+        self._fetched: tuple[str, AirbyteCatalog] | None = None  # (state, its models) just fetched
 
     @property
     def defs_key(self) -> str:
         return f"dagster_airbyte_ops/{self._key}"
 
     def fetch_state(self) -> str:
-        return fetch_or_snapshot(self._key, self._fetch, self._snapshots, self._how_to_reach)
+        fetched: list[AirbyteCatalog] = []
+
+        def fetch() -> AirbyteCatalog:
+            fetched.append(self._fetch())
+            return fetched[0]
+
+        state = fetch_or_snapshot(self._key, fetch, self._snapshots, self._how_to_reach)
+        self._fetched = (state, fetched[0]) if fetched else None
+        return state
 
     def defs_from_state(self, state: str) -> dg.Definitions:
+        # On the code server the state is the JSON of the catalog just fetched: build from those
+        # models rather than parse 10 MB again (time, and a second copy at the memory peak). Run
+        # workers parse the carried JSON; the JSON round trip of the models is exact.
+        fetched, self._fetched = self._fetched, None
+        if fetched is not None and fetched[0] == state:
+            return self._build(fetched[1])
         return self._build(AirbyteCatalog.from_json(state))
 
 

@@ -8,6 +8,7 @@ to change one decision.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from ..client.models import Connection, Destination, Stream
 from ..metadata import AirbyteMetadataSet
 
 SOURCE_NAMESPACE_TOKEN = "${SOURCE_NAMESPACE}"
+#: Distinct column lists kept for sharing (beyond it, the least recently used are built anew).
+SHARED_SCHEMAS = 65536
 _NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 _NOT_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-]+")
 
@@ -160,15 +163,23 @@ def table_schema_from_json_schema(
     if not isinstance(properties, Mapping) or not properties:
         return None
     key_columns = {path[0] for path in primary_key if path}
-    columns = []
+    shape = []
     for name, prop in properties.items():
         column_type, nullable = _column_type(prop if isinstance(prop, Mapping) else {})
         is_key = name in key_columns
-        columns.append(
+        shape.append((str(name), column_type, nullable and not is_key, is_key))
+    return _shared_schema(tuple(shape))
+
+
+@functools.lru_cache(maxsize=SHARED_SCHEMAS)
+def _shared_schema(shape: tuple[tuple[str, str, bool, bool], ...]) -> dg.TableSchema:
+    """One `TableSchema` object per distinct column list: streams alike (the same table in many
+    connections, or tables of one generator) share it instead of holding equal copies (immutable)."""
+    return dg.TableSchema(
+        columns=[
             dg.TableColumn(
-                name=str(name),
-                type=column_type,
-                constraints=dg.TableColumnConstraints(nullable=nullable and not is_key, unique=is_key),
+                name=name, type=kind, constraints=dg.TableColumnConstraints(nullable=nullable, unique=unique)
             )
-        )
-    return dg.TableSchema(columns=columns)
+            for name, kind, nullable, unique in shape
+        ]
+    )
