@@ -7,7 +7,7 @@ EMULATOR_PORT ?= 8001
 DAGSTER_PORT ?= 3000
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: dev test test-latest-dagster bench lint emulator clean
+.PHONY: dev test test-latest-dagster bench mutation lint emulator clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ test-latest-dagster:
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks
+
+## mutation: mutation testing (mutmut) of the retry transport, config values, Quartz conversion and the
+## poll rule against their table tests; not part of `make test` (long). Score: docs/testing.md.
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_airbyte_ops tests benchmarks demo definitions.py examples
