@@ -1,6 +1,6 @@
 """The adaptive poll rule, pinned by its numbers (issue 14, last bullet).
 
-`next_delay_s(elapsed) = min(max(max_interval, 0.25), max(0.25, elapsed × 0.1))`: a tenth of the time
+`next_delay_s(elapsed) = min(max(max_interval, 0.25), max(0.25, elapsed * 0.1))`: a tenth of the time
 watched, never under a quarter second, never over the ceiling. Swapping min and max, a fraction of 0
 or 1, or dropping the ceiling each change a row here (only a wall-clock bound tested it before).
 """

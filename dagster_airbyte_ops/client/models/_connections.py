@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -145,12 +146,33 @@ class Stream(_Model):
         return out
 
 
+def _check_column_types(json_schema: Mapping[str, Any], where: str, stream_name: str) -> None:
+    """Each top-level property's `type` is a JSON type name or a list of them (the translator reads it)."""
+    properties = json_schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return
+    for column, prop in properties.items():
+        raw = prop.get("type") if isinstance(prop, Mapping) else None
+        if raw is None or isinstance(raw, str):
+            continue
+        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+            continue
+        raise _Malformed(
+            f"{where}.properties.{column}.type",
+            f'of stream "{stream_name}" is {json.dumps(raw)}, not a JSON type name or a list of them',
+        )
+
+
 def _config_stream(f: _Fields) -> Stream:
     stream = f.obj("stream")
     config = f.opt_obj("config")
     json_schema = stream.opt_dict("jsonSchema")
+    schema_field = "jsonSchema"
     if json_schema is None:
         json_schema = stream.opt_dict("json_schema")
+        schema_field = "json_schema"
+    if json_schema is not None:
+        _check_column_types(json_schema, stream._field(schema_field), stream.text("name"))
     sync_mode: str = "full_refresh"
     dest_mode = "overwrite"
     cursor: list[str] = []
@@ -357,7 +379,10 @@ class Connection(_Model):
 
         def build(f: _Fields) -> Connection:
             catalog = f.opt_obj("syncCatalog")
-            streams = [_config_stream(s) for s in catalog.objs("streams")] if catalog is not None else []
+            try:
+                streams = [_config_stream(s) for s in catalog.objs("streams")] if catalog is not None else []
+            except _Malformed as exc:  # name the connection too: the stream alone is ambiguous
+                raise _Malformed(exc.field, f'{exc.problem} in connection "{f.opt_str("name")}"') from None
             return cls(
                 id=f.text("connectionId"),
                 name=f.text("name"),
