@@ -20,6 +20,7 @@ only: the public API does not say whether a schema changed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,7 +48,9 @@ def column_schema_change_checks(keys: Sequence[dg.AssetKey]) -> Sequence[dg.Asse
     """Dagster's own check comparing the column schemas of the two latest materializations (WARN)."""
     if not keys:
         return []
-    return dg.build_column_schema_change_checks(assets=list(keys), severity=dg.AssetCheckSeverity.WARN)
+    with warnings.catch_warnings():  # chosen knowingly; its BetaWarning would repeat in every load's log
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.build_column_schema_change_checks(assets=list(keys), severity=dg.AssetCheckSeverity.WARN)
 
 
 def _evaluate(report: SchemaReport, stream: str) -> tuple[bool, dg.AssetCheckSeverity, str]:
