@@ -24,7 +24,7 @@ from .job_kind import (
     run_refresh_or_clear,
     selected_check_results,
 )
-from .run_tags import tag_run
+from .run_tags import RunJobOwnership, tag_run
 from .translator import slugify
 
 SyncMode = Literal["sync", "deferred"]
@@ -77,13 +77,17 @@ def build_connection_assets(
         if mode == "deferred":
             yield from _start_deferred(context, airbyte, connection, keys_by_stream)
             return
+        ownership = RunJobOwnership(context.instance, context.run_id)
         try:
             with airbyte.logs_to(context.log):  # lines land under this step, also beside other syncs
                 result = airbyte.sync(
                     connection_id,
                     on_job=lambda job, _attached: tag_run(context, job.id, connection_id, deferred=False),
+                    ownership=ownership,
                 )
-        except SyncFailedError:
+        except SyncFailedError as error:
+            if error.job_id is not None:  # the job ended: this step's failure records it
+                ownership.recorded(error.job_id, connection_id)
             if schema_checks:  # a disabled connection: say so on the checks too, then fail
                 report = read_schema(context, airbyte, connection)
                 yield from selected_check_results(
@@ -104,6 +108,8 @@ def build_connection_assets(
                 metadata.update(column_schema_metadata(report, stream_name))
                 yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         yield from selected_check_results(context, schema_checks, report, keys_by_stream)
+        if result.job_id is not None:  # after the last materialization: a run killed before it has not
+            ownership.recorded(result.job_id, connection_id)
 
     return _sync_connection
 

@@ -63,6 +63,20 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+#: The dev instance's dagster.yaml: run monitoring marks a run whose worker died (e.g. killed) failed,
+#: so its Airbyte job's claim lapses and the observer records the job (docs/reliability.md).
+DEV_INSTANCE_SETTINGS = """\
+# Written by `airbyte-ops dev` (make dev) when DAGSTER_HOME had no dagster.yaml.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 30
+telemetry:
+  enabled: false
+"""
+
+
 def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -167,6 +181,8 @@ def run_dev(args: argparse.Namespace) -> int:
     ui_url = f"http://{LOCALHOST}:{args.port}"
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():  # a user's own instance settings stay untouched
+        (home / "dagster.yaml").write_text(DEV_INSTANCE_SETTINGS)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(DAGSTER_YAML)
     data_dir = Path(args.data_dir or os.environ.get("AIRBYTE_OPS_DATA_DIR") or Path.cwd() / "data").resolve()

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlparse
 
 import dagster as dg
@@ -24,15 +24,14 @@ from ..client.models import Job, JobStatus
 from ..errors import (
     AirbyteApiError,
     AirbyteOpsError,
-    ConfigError,
-    SyncFailedError,
     SyncTimeoutError,
 )
-from ..metadata import AirbyteMetadataSet
+from .field_checks import check_fields
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
+from .outcome import job_metadata, result_or_raise
+from .ownership import JobOwnership, release
 from .polling import HISTORY_JOBS, AdaptivePolling, PredictedPolling, polling_for
-from .schema_guard import cancelled_error
 from .step_log import STEP_LOG, logs_to
 from .sync_result import SyncResult
 from .trigger import RunningSyncPolicy, trigger_or_attach
@@ -122,12 +121,14 @@ class AirbyteResource(dg.ConfigurableResource):
     )
     sync_timeout_s: float | None = Field(
         default=DEFAULT_SYNC_TIMEOUT_S,
-        description="A sync still running after this many seconds is cancelled in Airbyte and fails "
-        "with SyncTimeoutError; it bounds the whole sync, a stuck HTTP call included. None waits forever.",
+        description="A sync still running after this many seconds fails with SyncTimeoutError (its job "
+        "cancelled when this run owns it, else detached from); it bounds the whole sync, a stuck HTTP "
+        "call included. None waits forever.",
     )
     cancel_on_termination: bool = Field(
         default=True,
-        description="Cancel the Airbyte job when the Dagster run waiting on it is terminated.",
+        description="Cancel the Airbyte job when the Dagster run waiting on it is terminated; only a "
+        "job that run triggered and no other live run is attached to (else the run detaches).",
     )
     on_running_sync: RunningSyncPolicy = Field(
         default="attach",
@@ -148,7 +149,7 @@ class AirbyteResource(dg.ConfigurableResource):
     # (Dagster's config sets it as an ignored type): the cache lives in the instance's __dict__.
     @functools.cached_property
     def _client(self) -> AirbyteClient:
-        self._check_auth_fields()
+        check_fields(self)
         if not self.verify_tls:
             self._log.warning(
                 "verify_tls is false: Airbyte's TLS certificate is not checked; traffic to %s can be "
@@ -176,32 +177,6 @@ class AirbyteResource(dg.ConfigurableResource):
         client = self.__dict__.get("_client")
         if client is not None:
             client.close()
-
-    def _check_auth_fields(self) -> None:
-        modes = {
-            "basic (username/password)": self.username or self.password,
-            "bearer (token)": self.token,
-            "client credentials (client_id/client_secret)": self.client_id or self.client_secret,
-        }
-        chosen = [name for name, value in modes.items() if value]
-        if len(chosen) > 1:
-            raise ConfigError(
-                f"AirbyteResource: several auth modes are set ({', '.join(chosen)}); set exactly one."
-            )
-        pairs = (("username", "password"), ("client_id", "client_secret"))
-        for first, second in pairs:
-            if bool(getattr(self, first)) != bool(getattr(self, second)):
-                missing = second if getattr(self, first) else first
-                present = first if missing == second else second
-                raise ConfigError(
-                    f"AirbyteResource.{missing}: missing while {present} is set; set both "
-                    f"(e.g. {missing}=dg.EnvVar('AIRBYTE_{missing.upper()}'))."
-                )
-        parsed = urlparse(self.url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(
-                f"AirbyteResource.url: {self.url!r} is not an http(s) URL; use e.g. http://localhost:8000."
-            )
 
     @property
     def _log(self) -> logging.Logger:
@@ -267,7 +242,12 @@ class AirbyteResource(dg.ConfigurableResource):
         return job.id
 
     def sync(
-        self, connection_id: str, *, timeout_s: float | None = None, on_job: OnJob | None = None
+        self,
+        connection_id: str,
+        *,
+        timeout_s: float | None = None,
+        on_job: OnJob | None = None,
+        ownership: JobOwnership | None = None,
     ) -> SyncResult:
         """Run one sync of the connection to its end; never starts a second job beside a running one.
 
@@ -275,8 +255,11 @@ class AirbyteResource(dg.ConfigurableResource):
         assets use it to tag their run so the observer sensor knows the job is Dagster's own. It is not
         called for a job skipped under `on_running_sync='skip'` (that job stays someone else's).
 
-        Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (cancelled after the
-        timeout), SyncConflictError (a job was running and `on_running_sync='fail'`).
+        On termination or timeout the job is cancelled only when this sync triggered it and no other
+        live run (`ownership`) is attached to it; otherwise the sync detaches (`ownership.py`).
+
+        Raises SyncFailedError (failed or cancelled in Airbyte), SyncTimeoutError (past the timeout),
+        SyncConflictError (a job was running and `on_running_sync='fail'`).
         """
         started = time.monotonic()
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
@@ -299,7 +282,14 @@ class AirbyteResource(dg.ConfigurableResource):
         if not attached:
             with deadline(None if limit_s is None else limit_s - (time.monotonic() - started)):
                 polling = self._predicted_polling(connection_id)
-        return self._wait(expected, timeout_s=timeout_s, attached=attached, polling=polling, started=started)
+        return self._wait(
+            expected,
+            timeout_s=timeout_s,
+            attached=attached,
+            polling=polling,
+            started=started,
+            ownership=ownership,
+        )
 
     def _predicted_polling(self, connection_id: str) -> AdaptivePolling | PredictedPolling:
         """Polling from the connection's recent successful syncs (one jobs-list call; polling.py).
@@ -323,6 +313,7 @@ class AirbyteResource(dg.ConfigurableResource):
         timeout_s: float | None = None,
         attached: bool = False,
         created_at: dt.datetime | None = None,
+        ownership: JobOwnership | None = None,
     ) -> SyncResult:
         """Poll the job until it ends; cancel it if the Dagster run is terminated or it times out.
 
@@ -330,7 +321,7 @@ class AirbyteResource(dg.ConfigurableResource):
         `created_at` when given, else as first read; an answer about another job fails the wait.
         """
         expected = ExpectedJob(job_id, connection_id, created_at=created_at)
-        return self._wait(expected, timeout_s=timeout_s, attached=attached)
+        return self._wait(expected, timeout_s=timeout_s, attached=attached, ownership=ownership)
 
     def _wait(
         self,
@@ -340,9 +331,9 @@ class AirbyteResource(dg.ConfigurableResource):
         attached: bool,
         polling: AdaptivePolling | PredictedPolling | None = None,
         started: float | None = None,
+        ownership: JobOwnership | None = None,
     ) -> SyncResult:
         job_id = expected.job_id
-        connection_id = expected.connection_id
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
         polling = polling or AdaptivePolling(max_interval_s=self.poll_interval_s)
         started = time.monotonic() if started is None else started
@@ -355,7 +346,9 @@ class AirbyteResource(dg.ConfigurableResource):
             while True:
                 left_s = None if limit_s is None else limit_s - (time.monotonic() - started)
                 if left_s is not None and left_s <= 0 and last is not None:
-                    raise self._timed_out(expected, limit_s or 0.0, last)
+                    raise self._timed_out(
+                        expected, limit_s or 0.0, last, attached=attached, ownership=ownership
+                    )
                 try:
                     with deadline(left_s):  # a read stuck past the sync timeout is cut there
                         job, expected = read_checked(
@@ -365,7 +358,14 @@ class AirbyteResource(dg.ConfigurableResource):
                             sleep=sleep_unless_interrupted,
                         )
                 except AirbyteDeadlineError as error:
-                    raise self._timed_out(expected, limit_s or 0.0, last, cause=str(error)) from None
+                    raise self._timed_out(
+                        expected,
+                        limit_s or 0.0,
+                        last,
+                        cause=str(error),
+                        attached=attached,
+                        ownership=ownership,
+                    ) from None
                 last = job
                 if job.status != last_status:
                     self._log.info(
@@ -376,17 +376,18 @@ class AirbyteResource(dg.ConfigurableResource):
                     break
                 elapsed = time.monotonic() - started
                 if limit_s is not None and elapsed >= limit_s:
-                    raise self._timed_out(expected, limit_s, job)
+                    raise self._timed_out(expected, limit_s, job, attached=attached, ownership=ownership)
                 delay = polling.next_delay_s(elapsed)
                 if limit_s is not None:
                     delay = min(delay, max(limit_s - elapsed, 0.0))
                 sleep_unless_interrupted(delay)  # a step thread of a terminated run wakes up
         except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt):
-            if self.cancel_on_termination:
-                self._log.warning("Run interrupted: cancelling Airbyte job %s.", job_id)
-                self._cancel_quietly(job_id)
+            outcome = self._release(
+                job_id, expected.connection_id or "", attached=attached, ownership=ownership, timed_out=False
+            )
+            self._log.warning("Run interrupted while waiting for Airbyte job %s: it %s.", job_id, outcome)
             raise
-        return self._result_or_raise(job, attached=attached, expected_connection=connection_id)
+        return result_or_raise(job, attached=attached, job_url=self.job_url, client=self.get_client())
 
     def cancel(self, job_id: int) -> Job:
         """Cancel a job; a job that already ended is returned as it is."""
@@ -395,52 +396,54 @@ class AirbyteResource(dg.ConfigurableResource):
     # ---- internals ----------------------------------------------------------------------------
 
     def _timed_out(
-        self, expected: ExpectedJob, limit_s: float, job: Job | None, *, cause: str | None = None
+        self,
+        expected: ExpectedJob,
+        limit_s: float,
+        job: Job | None,
+        *,
+        attached: bool,
+        ownership: JobOwnership | None,
+        cause: str | None = None,
     ) -> SyncTimeoutError:
-        """Cancel the job and say so; ``cause`` when a call to Airbyte itself got no answer in time."""
+        """Cancel the job if this run owns it, else detach, and say which; ``cause`` when a call to
+        Airbyte itself got no answer in time."""
         job_id = expected.job_id
         connection_id = job.connection_id if job is not None else expected.connection_id or ""
         with deadline(self.request_timeout_s):  # one request timeout for the cancel and the link
-            self._cancel_quietly(job_id)
+            outcome = self._release(
+                job_id, connection_id, attached=attached, ownership=ownership, timed_out=True
+            )
             url = self.job_url(connection_id, job_id)
-        reason = f"ran past the sync timeout of {limit_s:g} s and was cancelled"
+        reason = f"ran past the sync timeout of {limit_s:g} s and {outcome}"
         why = f" (the last call to Airbyte got no answer in time: {cause})" if cause else ""
         return SyncTimeoutError(
             f"Airbyte job {job_id} of connection {connection_id} {reason}{why}. Job: {url}",
             job_id=job_id,
-            metadata=self._job_metadata(job, reason=reason) if job is not None else None,
+            metadata=job_metadata(job, job_url=self.job_url, reason=reason) if job is not None else None,
         )
 
-    def _cancel_quietly(self, job_id: int) -> None:
-        try:
-            # Bounded by one request timeout (the sync's own deadline has ended when this runs).
+    def _release(
+        self,
+        job_id: int,
+        connection_id: str,
+        *,
+        attached: bool,
+        ownership: JobOwnership | None,
+        timed_out: bool,
+    ) -> str:
+        """Cancel the job if this run may (`ownership.py`), else detach; says which happened."""
+
+        def cancel() -> Job:  # one request timeout: the sync's own deadline has ended when this runs
             with deadline(self.request_timeout_s):
-                self.get_client().cancel_job(job_id)
-        except AirbyteApiError as error:
-            self._log.error("Could not cancel Airbyte job %s: %s", job_id, error)
+                return self.get_client().cancel_job(job_id)
 
-    def _result_or_raise(self, job: Job, *, attached: bool, expected_connection: str | None) -> SyncResult:
-        connection_id = job.connection_id or expected_connection or ""
-        url = self.job_url(connection_id, job.id)
-        if job.status is JobStatus.SUCCEEDED:
-            return SyncResult.from_job(job, job_url=url, attached=attached)
-        if job.status is JobStatus.CANCELLED:  # by a user, or by Airbyte on a schema change (schema_guard)
-            raise cancelled_error(self.get_client(), job, connection_id, url, self._job_metadata)
-        reason = job.failure_reason()
-        attempts = f" after {job.attempt_count} attempt(s)" if job.attempt_count else ""
-        raise SyncFailedError(
-            f"Airbyte job {job.id} of connection {connection_id} failed{attempts}: {reason}. Job: {url}",
-            job_id=job.id,
-            metadata=self._job_metadata(job, reason=reason),
+        return release(
+            cancel,
+            job_id,
+            connection_id,
+            attached=attached,
+            ownership=ownership,
+            cancel_on_termination=self.cancel_on_termination,
+            timed_out=timed_out,
+            log=self._log,
         )
-
-    def _job_metadata(self, job: Job, *, reason: str | None = None) -> dict[str, Any]:
-        # What alerts read from a failed step: which connection, which job, and why
-        # (sensors/alert_sensors.py).
-        return AirbyteMetadataSet(
-            connection_id=job.connection_id,
-            job_id=job.id,
-            job_status=job.status.value,
-            job_url=self.job_url(job.connection_id, job.id),
-            failure_reason=reason,
-        ).to_metadata()

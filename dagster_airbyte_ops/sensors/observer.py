@@ -39,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,9 +47,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ..assets.built_connection import BuiltConnection
-from ..assets.run_tags import jobs_started_by_dagster
-from ..client.models import JobStatus
+from ..client.models import Job, JobStatus
 from ..config import AirbyteOpsConfig, Webhook
+from ..errors import AirbyteApiError
 from ..metadata import AirbyteMetadataSet
 from ..names import (
     DEFAULT_RESOURCE_KEY,
@@ -57,6 +58,8 @@ from ..names import (
     sensor_name_for_instance,
 )
 from ..resource.airbyte_resource import AirbyteResource
+from ..resource.job_identity import ExpectedJob, JobIdentityError, read_checked
+from .job_claims import Claim, claims_of
 from .job_recording import (
     JOB_LIST_OVERLAP_S,
     WatchedConnection,
@@ -70,6 +73,7 @@ from .job_recording import (
 )
 from .schema_watch import SchemaEvaluations, SchemaWatchState, schema_tick
 
+_LOG = logging.getLogger(__name__)
 DEFAULT_OBSERVER_INTERVAL_S = 60
 OBSERVED_ORIGIN = "observed: started outside Dagster (Airbyte's scheduler, UI or API)"
 
@@ -81,6 +85,9 @@ class ObserverCursor:
     watermark: float
     handled: dict[int, float] = field(default_factory=dict)  # job id → its update time
     schema: SchemaWatchState = field(default_factory=SchemaWatchState)  # schema_watch.py
+    #: Ended jobs a live run claims but has not recorded yet (job id → connection id): asked about
+    #: again each tick until the run records them or dies (`job_claims.py`).
+    waiting: dict[int, str] = field(default_factory=dict)
 
     def serialize(self) -> str:
         return json.dumps(
@@ -89,6 +96,7 @@ class ObserverCursor:
                 "watermark": self.watermark,
                 "handled": {str(k): v for k, v in self.handled.items()},
                 "schema": {"reported": self.schema.reported, "alerted": self.schema.alerted},
+                "waiting": {str(k): v for k, v in self.waiting.items()},
             },
             sort_keys=True,
         )
@@ -107,6 +115,7 @@ class ObserverCursor:
                 schema=SchemaWatchState(
                     reported=dict(schema.get("reported") or {}), alerted=dict(schema.get("alerted") or {})
                 ),
+                waiting={int(k): str(v) for k, v in data.get("waiting", {}).items()},
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -146,45 +155,29 @@ def build_observer_sensor(
         watermark = cursor.watermark if cursor is not None else time.time()
         handled = dict(cursor.handled) if cursor is not None else {}
         jobs = list_jobs_since(airbyte, workspace_id=workspace_id, since_ts=watermark - JOB_LIST_OVERLAP_S)
+        waiting = dict(cursor.waiting) if cursor is not None else {}
         ended = [job for job in jobs if job.is_terminal and job.id not in handled]
+        ended += _reread(
+            context, airbyte, {k: v for k, v in waiting.items() if k not in {j.id for j in jobs}}
+        )
+        waiting = {}
         events: list[dg.AssetMaterialization] = []
         if cursor is not None:
             ours = [j for j in ended if j.connection_id in by_connection and j.job_type == "sync"]
-            dagsters = jobs_started_by_dagster(context.instance, [(j.id, j.connection_id) for j in ours])
+            claims = claims_of(context.instance, ours)
             for job in sorted(ours, key=job_updated_ts):
-                if job.id in dagsters:
+                claim = claims[job.id]
+                if claim.state == "settled":
                     continue
-                item = by_connection[job.connection_id]
-                url = airbyte.job_url(job.connection_id, job.id, workspace_id=item.connection.workspace_id)
-                if job.status is JobStatus.SUCCEEDED:
-                    recorded = materializations_for(
-                        item,
-                        job,
-                        job_url=url,
-                        extra=AirbyteMetadataSet(origin=OBSERVED_ORIGIN).to_metadata(),
-                    )
-                    events.extend(recorded)
-                    context.log.info(
-                        f"Recorded Airbyte job {job.id} of {item.connection.name} (started outside "
-                        f"Dagster): {len(recorded)} stream(s)."
-                    )
-                else:
-                    context.log.warning(
-                        f"Airbyte job {job.id} of {item.connection.name} (started outside Dagster) "
-                        f"{job.status.value}; nothing recorded."
-                    )
-                alert(
-                    webhook_list,
-                    item,
-                    job,
-                    event=alert_event_of(job),
-                    message="synced" if job.status is JobStatus.SUCCEEDED else failure_reason(job),
-                    origin="airbyte",
-                    job_url=url,
-                    log=context.log,
+                if claim.state == "live":
+                    waiting[job.id] = job.connection_id
+                    continue
+                events.extend(
+                    _observe(context, airbyte, by_connection[job.connection_id], job, claim, webhook_list)
                 )
         for job in ended:
-            handled[job.id] = job_updated_ts(job)
+            if job.id not in waiting:
+                handled[job.id] = job_updated_ts(job)
         new_watermark = max([watermark, *(job_updated_ts(job) for job in jobs)])
         keep_after = new_watermark - JOB_LIST_OVERLAP_S
         schema_state = cursor.schema if cursor is not None else SchemaWatchState()
@@ -201,6 +194,7 @@ def build_observer_sensor(
             watermark=new_watermark,
             handled={k: v for k, v in handled.items() if v > keep_after},
             schema=schema_state,
+            waiting=waiting,
         ).serialize()
         if events or checks:
             # A reason, or Dagster logs "Sensor function returned an empty result" for a tick that recorded.
@@ -217,6 +211,69 @@ def build_observer_sensor(
         )
 
     return _observer
+
+
+def _observe(
+    context: dg.SensorEvaluationContext,
+    airbyte: AirbyteResource,
+    item: WatchedConnection,
+    job: Job,
+    claim: Claim,
+    webhooks: list[Webhook],
+) -> list[dg.AssetMaterialization]:
+    """Record (or alert) one ended job that no live Dagster run will record."""
+    url = airbyte.job_url(job.connection_id, job.id, workspace_id=item.connection.workspace_id)
+    origin = OBSERVED_ORIGIN if claim.state == "none" else lapsed_origin(claim.run_ids)
+    recorded: list[dg.AssetMaterialization] = []
+    if job.status is JobStatus.SUCCEEDED:
+        recorded = materializations_for(
+            item, job, job_url=url, extra=AirbyteMetadataSet(origin=origin).to_metadata()
+        )
+        context.log.info(
+            f"Recorded Airbyte job {job.id} of {item.connection.name} ({origin}): {len(recorded)} stream(s)."
+        )
+    else:
+        context.log.warning(
+            f"Airbyte job {job.id} of {item.connection.name} ({origin}) {job.status.value}; nothing recorded."
+        )
+    alert(
+        webhooks,
+        item,
+        job,
+        event=alert_event_of(job),
+        message="synced" if job.status is JobStatus.SUCCEEDED else failure_reason(job),
+        origin="airbyte",
+        job_url=url,
+        log=context.log,
+    )
+    return recorded
+
+
+def lapsed_origin(run_ids: Sequence[str]) -> str:
+    return (
+        f"observed: Dagster run(s) {', '.join(run_ids)} claimed it but ended without recording it "
+        "(killed, or detached on termination)"
+    )
+
+
+def _reread(
+    context: dg.SensorEvaluationContext, airbyte: AirbyteResource, waiting: dict[int, str]
+) -> list[Job]:
+    """Jobs still waiting for their claiming run that the listing no longer covers, read one by one."""
+    found: list[Job] = []
+    for job_id, connection_id in sorted(waiting.items()):
+        try:
+            job, _ = read_checked(
+                lambda job_id=job_id: airbyte.get_client().get_job(job_id),  # type: ignore[misc]
+                ExpectedJob(job_id, connection_id),
+                log=_LOG,
+                sleep=time.sleep,
+            )
+        except (JobIdentityError, AirbyteApiError) as error:
+            context.log.error(f"Airbyte job {job_id} of connection {connection_id}: {error}; not recorded.")
+            continue
+        found.append(job)
+    return found
 
 
 def observer_definitions(

@@ -36,6 +36,7 @@ class DaemonDeployment:
         storage: dict[str, Any] | None = None,
         max_concurrent_runs: int = 10,
         code_server_port: int | None = None,
+        run_monitoring: bool = False,
     ) -> None:
         self.root = root
         self.home = root / "dagster_home"
@@ -71,6 +72,8 @@ class DaemonDeployment:
         }
         if storage:
             instance_config["storage"] = storage
+        if run_monitoring:  # as the demo's and the deployment examples' instances have it
+            instance_config["run_monitoring"] = {"enabled": True, "poll_interval_seconds": 5}
         (self.home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
         self.env = {
             **os.environ,

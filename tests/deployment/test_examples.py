@@ -86,3 +86,15 @@ def test_kubernetes_values_pass_the_config_and_secrets_to_user_code_and_runs():
     assert (EXAMPLES / "kubernetes" / "definitions.py").read_text() == (
         EXAMPLES.parents[1] / "definitions.py"
     ).read_text()
+
+
+def test_instances_of_the_examples_and_the_demo_turn_on_run_monitoring():
+    """A run whose worker died is marked failed, so its Airbyte job's claim lapses (docs/reliability.md)."""
+    from dagster_airbyte_ops.commands.dev import DEV_INSTANCE_SETTINGS
+
+    values = yaml.safe_load((EXAMPLES / "kubernetes" / "values.yaml").read_text())
+    assert values["dagsterDaemon"]["runMonitoring"]["enabled"] is True
+    dev = yaml.safe_load(DEV_INSTANCE_SETTINGS)
+    assert dev["run_monitoring"]["enabled"] is True
+    with dg.instance_for_test(overrides=dev) as instance:  # Dagster accepts the settings
+        assert instance.run_monitoring_enabled
