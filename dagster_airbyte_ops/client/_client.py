@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -365,8 +365,11 @@ class AirbyteClient:
         raise NotImplementedError
 
     # -- jobs ----------------------------------------------------------------------------------------
-    def trigger_sync(self, connection_id: str) -> Job:
-        """Start a sync; SyncConflictError (not retried) when one is already running."""
+    def trigger_sync(self, connection_id: str, *, before_retry: Callable[[], None] | None = None) -> Job:
+        """Start a sync; SyncConflictError (not retried) when one is already running.
+
+        `before_retry` runs before each retry of a try whose outcome is unknown (see `Transport.request`).
+        """
         raise NotImplementedError
 
     def trigger_reset(self, connection_id: str) -> Job:

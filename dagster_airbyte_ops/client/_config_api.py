@@ -373,17 +373,22 @@ class ConfigApi(AirbyteClient):
 
     # -- jobs ----------------------------------------------------------------------------------------
 
-    def _trigger(self, path: str, connection_id: str, action: str) -> Job:
+    def _trigger(
+        self, path: str, connection_id: str, action: str, before_retry: Callable[[], None] | None = None
+    ) -> Job:
         try:
-            return self._read(path, {"connectionId": connection_id}, Job.from_config_api)
+            payload = self.transport.request(
+                "POST", path, json={"connectionId": connection_id}, before_retry=before_retry
+            )
         except AirbyteApiError as exc:
             if exc.status == 409:
                 raise conflict_error(exc, connection_id, action) from None
             raise
+        return Job.from_config_api(payload, source=path)
 
-    def trigger_sync(self, connection_id: str) -> Job:
+    def trigger_sync(self, connection_id: str, *, before_retry: Callable[[], None] | None = None) -> Job:
         """Start a sync. Raises SyncConflictError (409, not retried) if one is already running."""
-        return self._trigger("connections/sync", connection_id, "sync")
+        return self._trigger("connections/sync", connection_id, "sync", before_retry)
 
     def trigger_reset(self, connection_id: str) -> Job:
         """Start a reset (clear) of the connection's data. 409 -> SyncConflictError."""

@@ -307,11 +307,12 @@ class PublicApi(AirbyteClient):
 
     # -- jobs ----------------------------------------------------------------------------------------
 
-    def _trigger(self, connection_id: str, job_type: str, action: str) -> Job:
+    def _trigger(
+        self, connection_id: str, job_type: str, action: str, before_retry: Callable[[], None] | None = None
+    ) -> Job:
+        body = {"connectionId": connection_id, "jobType": job_type}
         try:
-            return self._send(
-                "POST", "jobs", {"connectionId": connection_id, "jobType": job_type}, Job.from_public_api
-            )
+            payload = self.transport.request("POST", "jobs", json=body, before_retry=before_retry)
         except AirbyteApiError as exc:
             if exc.status == 409:
                 # Airbyte answers 409 both to a second sync (try-again-later) and to a connection that
@@ -330,6 +331,7 @@ class PublicApi(AirbyteClient):
                     ) from None
                 raise conflict_error(exc, connection_id, action) from None
             raise
+        return Job.from_public_api(payload, source="POST jobs")
 
     def _connection_status(self, connection_id: str) -> str | None:
         """The connection's status, or None when it cannot be read (the 409 then stands as it is)."""
@@ -338,9 +340,9 @@ class PublicApi(AirbyteClient):
         except AirbyteApiError:
             return None
 
-    def trigger_sync(self, connection_id: str) -> Job:
+    def trigger_sync(self, connection_id: str, *, before_retry: Callable[[], None] | None = None) -> Job:
         """Start a sync. Raises SyncConflictError (409, not retried) if one is already running."""
-        return self._trigger(connection_id, "sync", "sync")
+        return self._trigger(connection_id, "sync", "sync", before_retry)
 
     def trigger_reset(self, connection_id: str) -> Job:
         """Start a reset of the connection's data. 409 -> SyncConflictError."""

@@ -214,6 +214,7 @@ class Transport:
         auth_endpoint: bool = False,
         expect_json: bool = True,
         max_retries: int | None = None,
+        before_retry: Callable[[], None] | None = None,
     ) -> Any:
         """Send one call with retries and return its decoded JSON body (None when empty).
 
@@ -226,6 +227,9 @@ class Transport:
             auth_endpoint: this is the token endpoint: a 400/401/403 is an AirbyteAuthError.
             expect_json: a non-empty 2xx body must be JSON.
             max_retries: override of the transport's retry budget for this call (health checks use 0).
+            before_retry: called before each retry whose failed try may have taken effect (no answer,
+                or a 5xx): a trigger looks there for the job its lost try started, and raises to stop
+                retrying (see `resource/trigger.py`). Not called after a 429, which is Airbyte's "no".
 
         Raises:
             AirbyteAuthError: credentials rejected.
@@ -264,6 +268,8 @@ class Transport:
                 if should_retry(exception=failure) and retry < budget:
                     delay = self.backoff_s(retry)
                     self._wait_to_retry(method, api_path, problem, delay, retry, budget)
+                    if before_retry is not None:
+                        before_retry()
                     retry += 1
                     continue
                 raise unreachable_error(method, api_path, self.base_url, failure, retry, self.scrub) from None
@@ -292,6 +298,8 @@ class Transport:
                     delay = self.backoff_s(retry)
                 problem = f"HTTP {status}"
                 self._wait_to_retry(method, api_path, problem, delay, retry, budget)
+                if before_retry is not None and status >= 500:
+                    before_retry()
                 retry += 1
                 continue
             raise status_error(method, api_path, response, retry, self.scrub)

@@ -15,12 +15,12 @@ now with :class:`ConnectionInactiveError` instead of after the retry budget.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from ..errors import AirbyteApiError, ConfigError
 from ._client import AirbyteClient
-from ._errors import conflict_error
+from ._errors import conflict_error, outcome_unknown
 from .models import Job
 from .schema import SchemaChange, SchemaReport, report_from_config_api, report_from_connection
 
@@ -101,8 +101,13 @@ def trigger_clear(client: AirbyteClient, connection_id: str, *, streams: Sequenc
         raise
 
 
-def trigger_sync(client: AirbyteClient, connection_id: str) -> Job:
-    """``client.trigger_sync``, except that an inactive connection fails at once (see the module doc)."""
+def trigger_sync(
+    client: AirbyteClient, connection_id: str, *, before_retry: Callable[[], None] | None = None
+) -> Job:
+    """``client.trigger_sync``, except that an inactive connection fails at once (see the module doc).
+
+    ``before_retry`` runs before every further try after one whose outcome is unknown (the lost
+    answer: ``resource/trigger.py`` looks there for the job that try may have started)."""
     config = client.api == "config"
     try:
         if config:
@@ -132,8 +137,10 @@ def trigger_sync(client: AirbyteClient, connection_id: str) -> Job:
                 ) from None
         if exc.status == 409 and not refused:
             raise conflict_error(exc, connection_id, "sync") from None
+        if before_retry is not None and outcome_unknown(exc):
+            before_retry()
     # Anything else (a dropped answer, a 503, a 429): the normal trigger with the retry budget.
-    return client.trigger_sync(connection_id)
+    return client.trigger_sync(connection_id, before_retry=before_retry)
 
 
 def _state_conflict(exc: AirbyteApiError) -> bool:

@@ -12,7 +12,6 @@ job is then recorded exactly once when it ends:
 from __future__ import annotations
 
 import os
-import re
 import signal
 from collections import Counter
 
@@ -32,7 +31,6 @@ observer:
 connections:
   - name: "PostgreSQL → MinIO"
 """
-PID = re.compile(r"Started process for run \(pid: (\d+)\)")
 
 
 @pytest.fixture
@@ -53,10 +51,13 @@ def _pg(emulator) -> str:
 
 
 def _worker_pid(deployment: DaemonDeployment, run_id: str) -> int | None:
+    """The process that executes the run: the one that logged its RUN_START."""
     for record in deployment.instance.all_logs(run_id):
-        found = PID.search(record.user_message or "")
-        if found:
-            return int(found.group(1))
+        if (
+            record.dagster_event is not None
+            and record.dagster_event.event_type == dg.DagsterEventType.RUN_START
+        ):
+            return record.dagster_event.pid
     return None
 
 
@@ -122,6 +123,7 @@ def test_a_sync_whose_run_was_killed_is_recorded_exactly_once(deployment, emulat
     )
 
     # 2. Killed, then rerun while the job runs: the rerun attaches and records it; nobody else does.
+    emulator.admin.set_behaviour(pg, duration_s=90.0)  # long enough for a rerun to be launched
     second_killed, second_job = _kill_mid_sync(deployment, emulator, {killed.run_id})
     assert second_job != job_id
     deployment.launch(PG_JOB)

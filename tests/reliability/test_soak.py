@@ -8,6 +8,13 @@ the soak: every sync ended in the state its draw implies, every success has its 
 the right Airbyte job, no connection has a job more than its syncs, and threads, open sockets and memory
 are back where they started. The figures are printed (run with ``-s``) and quoted in docs/reliability.md.
 
+In round `KILL_ROUND` a real run process (`dagster asset materialize` of its own connection,
+`soak_crash.py`) is also killed with SIGKILL mid-sync while the round's runs go on; its job must be
+recorded exactly once, by the observer, with its own job id. The emulator restart mid-round
+(`RESTART_ROUND`) waits for the emulator to keep its state under `data_dir` (issue 14): the hook is
+here, switched off by `RESTART_MID_ROUND` until then (an emulator that forgets its jobs on restart
+would, rightly, fail the round).
+
 Faults whose effect depends on which sync meets them are left to the matrix: a lost or slow trigger
 handled after the retry's job already ended would legitimately start a second job, so the soak injects
 only faults that leave Airbyte's state untouched (fabricated 5xx/429, dropped connections, slow or lost
@@ -37,6 +44,7 @@ from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
 
 from .conftest import poll_path, token_path, trigger_path, wait_until
+from .soak_crash import KilledRun
 
 APIS = ("config", "public")  # rounds alternate between the two flavours
 SEED = 20261125
@@ -47,6 +55,10 @@ FAULT_RATE = 0.10
 FAILED_RATE = 0.04
 INCOMPLETE_RATE = 0.04
 JOB_DURATION_S = 0.1
+KILL_ROUND = 3
+KILLED_JOB_DURATION_S = 4.0
+RESTART_ROUND = 6
+RESTART_MID_ROUND = False  # on once the emulator persists its state under data_dir (see the docstring)
 CLIENT_ID = "soak-client"
 CLIENT_SECRET = "soak-secret-0c1f"
 
@@ -141,11 +153,18 @@ def _op(name: str) -> str:
     return "airbyte_sync_" + _group(name)
 
 
+def _restart_emulator(server: EmulatorServer) -> EmulatorServer:
+    """Stop the emulator and start it again on the same port and data_dir (its state must survive)."""
+    settings, port = server.settings, server.port
+    server.stop()
+    return EmulatorServer(settings, port=port)
+
+
 def _resources() -> dict[str, Any]:
     return {"threads": threading.active_count(), "sockets": _open_sockets(), "rss_mb": round(_rss_mb(), 1)}
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_soak(tmp_path, monkeypatch):
     monkeypatch.setenv("SOAK_CLIENT_SECRET", CLIENT_SECRET)
     settings = EmulatorSettings(
@@ -159,7 +178,8 @@ def test_soak(tmp_path, monkeypatch):
     draws: list[Draw] = []
     wrong: list[str] = []
     figures: list[dict[str, Any]] = []
-    with EmulatorServer(settings, port=0) as server:
+    with EmulatorServer(settings, port=0) as first_server:
+        server = first_server
         admin = server.admin
         names = [f"soak-{i:02d}" for i in range(CONNECTIONS)]
         ids = {
@@ -224,9 +244,19 @@ def test_soak(tmp_path, monkeypatch):
                 steps.update(_round_events(instance, result.run_id))
                 instance.delete_run(result.run_id)  # checked: keep the instance's storage from growing
 
+            if round_ == KILL_ROUND:  # a run process of its own, up and syncing before the round starts
+                crash = KilledRun(server, tmp_path / "crash", CLIENT_ID)
+                crash.start(KILLED_JOB_DURATION_S)
+                crash.wait_claimed()
             threads = [threading.Thread(target=work, args=(w,)) for w in range(WORKERS)]
             for thread in threads:
                 thread.start()
+            if round_ == KILL_ROUND:
+                crash.kill()  # mid-round: the round's runs go on beside it
+            if round_ == RESTART_ROUND and RESTART_MID_ROUND:
+                time.sleep(0.5)
+                server = _restart_emulator(server)
+                admin = server.admin
             for thread in threads:
                 thread.join(timeout=120)
             assert not any(thread.is_alive() for thread in threads), "a worker did not finish its run"
@@ -255,12 +285,19 @@ def test_soak(tmp_path, monkeypatch):
                         )
                 elif seen["materialized"] or _failure(draw, airbyte_job["jobId"]) not in str(seen["failure"]):
                     wrong.append(f"{draw}: expected a failure with Airbyte's message, got {seen}")
+            if round_ == KILL_ROUND:
+                wrong.extend(crash.settle())  # recorded once, by the observer, with its own job id
+                crashed_job = crash.job_id
             figures.append(
                 {"round": round_ + 1, "elapsed_s": round(time.monotonic() - began, 1), **_resources()}
             )
         soak_s = time.monotonic() - began
         leftover_faults = admin.faults()
-        total_jobs = len(admin.jobs())
+        total_jobs = len([j for j in admin.jobs() if j["connectionId"] in set(ids.values())])
+        killed_jobs = [j for j in admin.jobs() if j["connectionId"] not in set(ids.values())]
+
+        if server is not first_server:  # restarted: the one started mid-soak stops here
+            server.stop()
 
         # -- resources back where they started (the emulator still up, as at the start) -------------
         instances.clear()
@@ -288,6 +325,7 @@ def test_soak(tmp_path, monkeypatch):
         print(f"  {figure}")
     assert not wrong, "\n".join(wrong[:20])
     assert total_jobs == CONNECTIONS * ROUNDS
+    assert [j["jobId"] for j in killed_jobs] == [crashed_job]  # the killed run's one job, recorded once
     assert leftover_faults == [], "faults were queued but never met"
     assert faults >= 15  # the seed really injects about 10 %
     # Memory is flat: once the first rounds have warmed Dagster's caches, RSS stops growing.

@@ -35,6 +35,8 @@ class Row:
 
 
 def statuses(server: EmulatorServer, path_regex: str, method: str | None = None) -> list[int]:
+    """Statuses of the logged requests to matching paths (with `method`: the public API's GET /jobs,
+    the look-up for a lost trigger's job, shares the trigger's path)."""
     import re
 
     return [
@@ -44,8 +46,10 @@ def statuses(server: EmulatorServer, path_regex: str, method: str | None = None)
     ]
 
 
-def _attached(server: EmulatorServer, api: str, result: Any) -> None:
-    assert result.attached, "the retried trigger must attach to the job the lost one started"
+def _adopted(server: EmulatorServer, api: str, result: Any) -> None:
+    """The lost trigger's job is found before any retry and adopted as ours: one trigger, not attached."""
+    assert not result.attached, "the lost trigger's job is this sync's own, not someone else's"
+    assert len(statuses(server, trigger_path(api), "POST")) == 1, "triggered again although the job was found"
 
 
 def _trigger_statuses(expected: list[int]) -> Callable[[EmulatorServer, str, Any], None]:
@@ -137,12 +141,13 @@ ROWS = [
     ),
     Row(
         # The trigger is handled and its job starts, but the answer never arrives (held past the request
-        # timeout, then dropped). The retry gets Airbyte's 409 and attaches to that job.
+        # timeout, then dropped). Before retrying, the sync finds that job among the connection's jobs
+        # created since the trigger and adopts it (resource/trigger.py).
         "lost-trigger-response",
         lambda a, api: a.add_fault("lost_response", path=trigger_path(api), method="POST", hold_s=1.5),
         resource={"request_timeout_s": 0.5},
         duration_s=3.0,
-        check=_attached,
+        check=_adopted,
     ),
 ]
 
