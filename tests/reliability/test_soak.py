@@ -319,6 +319,10 @@ def test_soak(tmp_path, monkeypatch):
         f"{sum(d.outcome == 'incomplete_then_succeeded' for d in draws)} incomplete-then-succeeded "
         f"by draw, in {soak_s:.1f} s; {total_jobs} Airbyte jobs"
     )
+    print(
+        f"killed: a run process SIGKILLed mid-sync in round {KILL_ROUND + 1}; its job {crashed_job} "
+        "recorded once, by the observer"
+    )
     print(f"start: {start}")
     print(f"end:   {end}")
     for figure in figures:
