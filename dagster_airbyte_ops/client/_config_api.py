@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from ..errors import AirbyteApiError
 from ._client import AirbyteClient
-from ._config_paging import CONFIG_API_PAGE_SIZE, MISSING_ENDPOINT, items, paginate
+from ._config_paging import CONFIG_API_PAGE_SIZE, MISSING_ENDPOINT, items, jobs_request, page_jobs, paginate
 from ._errors import AirbyteJobNotFoundError, AirbyteNotFoundError, conflict_error
-from ._job_queries import as_utc, filter_jobs, iso_z, normalise_statuses
+from ._job_queries import filter_jobs, normalise_statuses
 from .models import (
     CheckResult,
     Connection,
@@ -42,7 +43,6 @@ from .models import (
 )
 
 __all__ = ["ConfigApi"]
-_JOB_TYPES_TO_CONFIG = {"reset": "reset_connection"}
 
 _T = TypeVar("_T")
 
@@ -417,59 +417,19 @@ class ConfigApi(AirbyteClient):
         With neither ``connection_id`` nor ``workspace_id``, jobs of every workspace are listed.
         """
         wanted = normalise_statuses(statuses)
-        config_types = (
-            [_JOB_TYPES_TO_CONFIG.get(job_type, job_type)]
-            if job_type is not None
-            else ["sync", "reset_connection", "refresh", "clear"]
+        path, body = jobs_request(
+            connection_id=connection_id,
+            workspace_ids=None if connection_id is not None or workspace_id is None else [workspace_id],
+            list_workspaces=lambda: [w.id for w in self.list_workspaces()],
+            statuses=wanted,
+            job_type=job_type,
+            updated_after=updated_after,
+            created_after=created_after,
         )
-        body: dict[str, Any] = {
-            "configTypes": config_types,
-            "orderByField": "createdAt",
-            "orderByMethod": "DESC",
-        }
-        if wanted is not None:
-            body["statuses"] = [s.value for s in wanted]
-        if updated_after is not None:
-            body["updatedAtStart"] = iso_z(updated_after)
-        if created_after is not None:
-            body["createdAtStart"] = iso_z(created_after)
-        if connection_id is not None:
-            path = "jobs/list"
-            body["configId"] = connection_id
-        else:
-            path = "jobs/list_for_workspaces"
-            ids = [workspace_id] if workspace_id is not None else [w.id for w in self.list_workspaces()]
-            body["workspaceIds"] = ids
-
-        def keep(jobs: list[Job]) -> list[Job]:
-            return filter_jobs(
-                jobs,
-                connection_id=connection_id,
-                statuses=wanted,
-                job_type=job_type,
-                updated_after=updated_after,
-                created_after=created_after,
-            )
-
-        page_size = self.page_size if limit is None else max(1, min(self.page_size, limit))
-        found: list[Job] = []
-        offset = 0
-        seen: set[int] = set()
-        while True:
-            page_body = {**body, "pagination": {"pageSize": page_size, "rowOffset": offset}}
-            answer = items(self._post(path, page_body), "jobs", path)
-            page = [Job.from_config_api(item, source=path) for item in answer]
-            fresh = [job for job in page if job.id not in seen]
-            seen.update(job.id for job in page)
-            found.extend(fresh)
-            matched = keep(found)
-            if limit is not None and len(matched) >= limit:
-                return matched[:limit]
-            if len(answer) < page_size or not fresh:
-                return matched
-            if created_after is not None and all(j.created_at <= as_utc(created_after) for j in page):
-                return matched  # newest first: every later page is older still
-            offset += len(answer)
+        keep = partial(filter_jobs, connection_id=connection_id, statuses=wanted, job_type=job_type)
+        keep = partial(keep, updated_after=updated_after, created_after=created_after)
+        size = self.page_size if limit is None else max(1, min(self.page_size, limit))
+        return page_jobs(self._post, size, path, body, keep, limit=limit, created_after=created_after)
 
     def cancel_job(self, job_id: int) -> Job:
         """Cancel a job; a job that is no longer running (409) is returned as it is."""
