@@ -6,10 +6,9 @@ connection checks and schema discovery.
 
 Version differences handled here:
 
-* ``workspaces/list`` was removed in Airbyte 1.7 (``workspaces/list_paginated`` replaces it) and
-  ``list_paginated`` is missing on old versions: the first call tries one and falls back to the
-  other on 404/405, and remembers which one works.
-* ``sources/list_paginated`` / ``destinations/list_paginated`` likewise fall back to the plain lists.
+* ``workspaces/list`` was removed in Airbyte 1.7 (``list_paginated`` replaces it), which old versions
+  lack: the first call tries one, falls back to the other on 404/405 and remembers which works; the
+  same for ``sources/`` and ``destinations/list_paginated``.
 * ``sources/partial_update`` falls back to ``sources/update`` (with the current values filled in).
 * Job filters the server does not know are applied again locally (see ``_job_queries.filter_jobs``).
 """
