@@ -22,9 +22,9 @@ from typing import Any
 
 import dagster as dg
 
-from ..client.jobs_extra import RefreshMode
+from ..client._jobs_extra import RefreshMode
+from ..client._schema import SchemaReport
 from ..client.models import Connection
-from ..client.schema import SchemaReport
 from ..errors import AirbyteApiError, ConfigError
 from ..resource.airbyte_resource import AirbyteResource
 from ..resource.refresh_clear import run_job

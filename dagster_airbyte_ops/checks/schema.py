@@ -2,7 +2,7 @@
 
 Airbyte already stores, per connection, whether its source's schema changed since the connection was
 configured (`schemaChange`: no_change, non_breaking, breaking) and, per source, the catalog its most
-recent discover found (see client/schema.py). The check `airbyte_schema` turns that into one result per
+recent discover found (see client/_schema.py). The check `airbyte_schema` turns that into one result per
 stream asset, never by running a discover:
 
 * passed: no change reported (or a change elsewhere in the connection that leaves this stream as is);
@@ -26,7 +26,7 @@ from typing import Any
 
 import dagster as dg
 
-from ..client.schema import SchemaReport
+from ..client._schema import SchemaReport
 
 SCHEMA_CHECK_NAME = "airbyte_schema"
 

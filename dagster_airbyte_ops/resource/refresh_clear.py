@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..client.jobs_extra import RefreshMode, trigger_clear, trigger_refresh
+from ..client._jobs_extra import RefreshMode, trigger_clear, trigger_refresh
 from ..client.models import Job
 from .job_identity import ExpectedJob, utc_now
 from .sync_result import SyncResult

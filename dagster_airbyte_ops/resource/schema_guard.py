@@ -15,9 +15,9 @@ from typing import Any
 import dagster as dg
 
 from ..client import AirbyteClient
-from ..client.jobs_extra import ConnectionInactiveError, schema_report
+from ..client._jobs_extra import ConnectionInactiveError, schema_report
+from ..client._schema import SchemaReport
 from ..client.models import Job
-from ..client.schema import SchemaReport
 from ..errors import AirbyteApiError, SyncFailedError
 
 log = logging.getLogger(__name__)

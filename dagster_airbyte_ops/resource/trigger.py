@@ -23,8 +23,8 @@ import logging
 from typing import Literal
 
 from ..client import AirbyteClient, outcome_unknown
-from ..client.jobs_extra import ConnectionInactiveError
-from ..client.jobs_extra import trigger_sync as trigger_sync_or_refuse
+from ..client._jobs_extra import ConnectionInactiveError
+from ..client._jobs_extra import trigger_sync as trigger_sync_or_refuse
 from ..client.models import Job
 from ..errors import AirbyteApiError, SyncConflictError
 from .job_identity import ExpectedJob, describe, utc_now

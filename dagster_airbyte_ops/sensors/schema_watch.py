@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from ..client.jobs_extra import schema_report, workspace_schema_changes
-from ..client.schema import SchemaReport, no_change_report
+from ..client._jobs_extra import schema_report, workspace_schema_changes
+from ..client._schema import SchemaReport, no_change_report
 from ..config import Webhook
 from ..errors import AirbyteApiError
 from ..resource.airbyte_resource import AirbyteResource

@@ -21,8 +21,8 @@ from typing import Any, Literal
 from ..errors import AirbyteApiError, ConfigError
 from ._client import AirbyteClient
 from ._errors import conflict_error, outcome_unknown
+from ._schema import SchemaChange, SchemaReport, report_from_config_api, report_from_connection
 from .models import Job
-from .schema import SchemaChange, SchemaReport, report_from_config_api, report_from_connection
 
 RefreshMode = Literal["merge", "truncate"]
 PUBLIC_REFRESH_REFUSAL = "Refreshes are not supported in the public API"
