@@ -22,6 +22,7 @@ from ..errors import AirbyteApiError, ConfigError
 from ._client import AirbyteClient
 from ._errors import conflict_error, outcome_unknown
 from ._schema import SchemaChange, SchemaReport, report_from_config_api, report_from_connection
+from ._transport import should_retry
 from .models import Job
 
 RefreshMode = Literal["merge", "truncate"]
@@ -101,24 +102,29 @@ def trigger_clear(client: AirbyteClient, connection_id: str, *, streams: Sequenc
         raise
 
 
+def _post_sync(client: AirbyteClient, connection_id: str, **call: Any) -> Job:
+    """One sync trigger on either API (``call``: the transport's retry budget and hook)."""
+    if client.api == "config":
+        body = {"connectionId": connection_id}
+        return Job.from_config_api(
+            client.transport.request("POST", "connections/sync", json=body, **call), source="connections/sync"
+        )
+    body = {"connectionId": connection_id, "jobType": "sync"}
+    answer = client.transport.request("POST", "jobs", json=body, **call)
+    return Job.from_public_api(answer, source="POST /jobs")
+
+
 def trigger_sync(
     client: AirbyteClient, connection_id: str, *, before_retry: Callable[[], None] | None = None
 ) -> Job:
     """``client.trigger_sync``, except that an inactive connection fails at once (see the module doc).
 
+    The first try counts against the transport's retry budget (``max_retries=1``: two tries in all).
     ``before_retry`` runs before every further try after one whose outcome is unknown (the lost
     answer: ``resource/trigger.py`` looks there for the job that try may have started)."""
-    config = client.api == "config"
+    budget = client.transport.max_retries
     try:
-        if config:
-            answer = client.transport.request(
-                "POST", "connections/sync", json={"connectionId": connection_id}, max_retries=0
-            )
-            return Job.from_config_api(answer, source="connections/sync")
-        answer = client.transport.request(
-            "POST", "jobs", json={"connectionId": connection_id, "jobType": "sync"}, max_retries=0
-        )
-        return Job.from_public_api(answer, source="POST /jobs")
+        return _post_sync(client, connection_id, max_retries=0)
     except AirbyteApiError as exc:
         refused = exc.status is not None and (
             exc.status >= 500 or (exc.status == 409 and _state_conflict(exc))
@@ -137,10 +143,20 @@ def trigger_sync(
                 ) from None
         if exc.status == 409 and not refused:
             raise conflict_error(exc, connection_id, "sync") from None
+        retryable = exc.status is None or should_retry(status=exc.status)
+        if budget == 0 or not retryable:
+            raise
+        problem = f"HTTP {exc.status}" if exc.status is not None else "no answer"
+        client.transport.wait_to_retry("POST", exc.path or "sync", problem, retry=0, budget=budget)
         if before_retry is not None and outcome_unknown(exc):
             before_retry()
-    # Anything else (a dropped answer, a 503, a 429): the normal trigger with the retry budget.
-    return client.trigger_sync(connection_id, before_retry=before_retry)
+    # A dropped answer, a 5xx of an active connection, a 429: the rest of the retry budget.
+    try:
+        return _post_sync(client, connection_id, max_retries=budget - 1, before_retry=before_retry)
+    except AirbyteApiError as exc:
+        if exc.status == 409:
+            raise conflict_error(exc, connection_id, "sync") from None
+        raise
 
 
 def _state_conflict(exc: AirbyteApiError) -> bool:

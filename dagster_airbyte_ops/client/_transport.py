@@ -315,6 +315,10 @@ class Transport:
             raise deadline_error(method, path, problem)
         return min(self.request_timeout_s, left)
 
+    def wait_to_retry(self, method: str, path: str, what: str, *, retry: int, budget: int) -> None:
+        """Back off as before retry number ``retry + 1`` of a call whose tries a caller makes itself."""
+        self._wait_to_retry(method, path, what, self.backoff_s(retry), retry, budget)
+
     def _wait_to_retry(
         self, method: str, path: str, what: str, delay: float, retry: int, budget: int
     ) -> None:
