@@ -92,9 +92,7 @@ def test_admin_connections_behaviour_restart_reset(emulator: EmulatorServer) -> 
 def test_generated_seed_scale(spec_checked_emulators: Callable[..., EmulatorServer]) -> None:
     from dagster_airbyte_ops.emulator import EmulatorSettings
 
-    start = time.monotonic()
     server = spec_checked_emulators(EmulatorSettings(seed="generated:1000:10"))
     wid = workspace_id(server.url)
     conns = config_post(server.url, "connections/list", {"workspaceId": wid}).json()["connections"]
     assert len(conns) == 1000 and all(len(c["syncCatalog"]["streams"]) == 10 for c in conns)
-    assert time.monotonic() - start < 20
