@@ -65,9 +65,13 @@ class EmulatorServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
+        # log_config=None: uvicorn's default dictConfig would take logging's module lock and then every
+        # handler's lock in the process, and deadlock with a thread mid-emit (tests start emulators
+        # beside running Dagster runs; test_server_logging.py). Its loggers propagate to the root.
         config = uvicorn.Config(
             self.app,
             log_level="warning",
+            log_config=None,
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,
