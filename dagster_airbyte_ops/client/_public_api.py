@@ -123,6 +123,39 @@ class PublicApi(AirbyteClient):
             DestinationDefinition.from_public_api(item, source=f"GET {path}") for item in _data(payload, path)
         ]
 
+    def _create_actor(
+        self,
+        collection: str,
+        workspace_id: str,
+        name: str,
+        definition_id: str,
+        configuration: dict[str, Any],
+        parse: Callable[..., _T],
+    ) -> _T:
+        body = {"workspaceId": workspace_id, "name": name, "definitionId": definition_id}
+        return self._send("POST", collection, {**body, "configuration": configuration}, parse)
+
+    def _update_actor(
+        self,
+        path: str,
+        name: str | None,
+        configuration: dict[str, Any] | None,
+        current_name: Callable[[], str] | None,
+        parse: Callable[..., _T],
+    ) -> _T:
+        """PATCH what is given; with ``current_name`` (a full replace), PUT the configuration whole.
+
+        PUT needs a name, so an unchanged one is read back from Airbyte."""
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if configuration is not None:
+            body["configuration"] = configuration
+        if current_name is not None and configuration is not None:
+            body.setdefault("name", current_name())
+            return self._send("PUT", path, body, parse)
+        return self._send("PATCH", path, body, parse)
+
     # -- sources -------------------------------------------------------------------------------------
 
     def list_sources(self, workspace_id: str) -> list[Source]:
@@ -134,13 +167,9 @@ class PublicApi(AirbyteClient):
     def create_source(
         self, workspace_id: str, name: str, definition_id: str, configuration: dict[str, Any]
     ) -> Source:
-        body = {
-            "workspaceId": workspace_id,
-            "name": name,
-            "definitionId": definition_id,
-            "configuration": configuration,
-        }
-        return self._send("POST", "sources", body, Source.from_public_api)
+        return self._create_actor(
+            "sources", workspace_id, name, definition_id, configuration, Source.from_public_api
+        )
 
     def update_source(
         self,
@@ -150,15 +179,10 @@ class PublicApi(AirbyteClient):
         configuration: dict[str, Any] | None = None,
         replace_configuration: bool = False,
     ) -> Source:
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if configuration is not None:
-            body["configuration"] = configuration
-        if replace_configuration and configuration is not None:
-            body.setdefault("name", self.get_source(source_id).name)
-            return self._send("PUT", f"sources/{source_id}", body, Source.from_public_api)
-        return self._send("PATCH", f"sources/{source_id}", body, Source.from_public_api)
+        current_name = (lambda: self.get_source(source_id).name) if replace_configuration else None
+        return self._update_actor(
+            f"sources/{source_id}", name, configuration, current_name, Source.from_public_api
+        )
 
     def delete_source(self, source_id: str) -> None:
         self.transport.request("DELETE", f"sources/{source_id}")
@@ -192,13 +216,9 @@ class PublicApi(AirbyteClient):
     def create_destination(
         self, workspace_id: str, name: str, definition_id: str, configuration: dict[str, Any]
     ) -> Destination:
-        body = {
-            "workspaceId": workspace_id,
-            "name": name,
-            "definitionId": definition_id,
-            "configuration": configuration,
-        }
-        return self._send("POST", "destinations", body, Destination.from_public_api)
+        return self._create_actor(
+            "destinations", workspace_id, name, definition_id, configuration, Destination.from_public_api
+        )
 
     def update_destination(
         self,
@@ -208,15 +228,10 @@ class PublicApi(AirbyteClient):
         configuration: dict[str, Any] | None = None,
         replace_configuration: bool = False,
     ) -> Destination:
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if configuration is not None:
-            body["configuration"] = configuration
-        if replace_configuration and configuration is not None:
-            body.setdefault("name", self.get_destination(destination_id).name)
-            return self._send("PUT", f"destinations/{destination_id}", body, Destination.from_public_api)
-        return self._send("PATCH", f"destinations/{destination_id}", body, Destination.from_public_api)
+        current_name = (lambda: self.get_destination(destination_id).name) if replace_configuration else None
+        return self._update_actor(
+            f"destinations/{destination_id}", name, configuration, current_name, Destination.from_public_api
+        )
 
     def delete_destination(self, destination_id: str) -> None:
         self.transport.request("DELETE", f"destinations/{destination_id}")
