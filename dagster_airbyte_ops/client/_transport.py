@@ -157,7 +157,8 @@ class Transport:
         if self._own_session:  # total deadlines per try need connections the watchdog can cut
             self.session.mount("http://", DeadlineAdapter())
             self.session.mount("https://", DeadlineAdapter())
-        self.session.headers.setdefault("Accept", "application/json")
+        if self.session.headers.get("Accept", "*/*") == "*/*":  # requests' default: ask for JSON
+            self.session.headers["Accept"] = "application/json"
         self._sleep = sleep
 
     def __repr__(self) -> str:
