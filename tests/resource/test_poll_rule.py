@@ -7,12 +7,24 @@ or 1, or dropping the ceiling each change a row here (only a wall-clock bound te
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from dagster_airbyte_ops.client.models import Job, JobStatus
 from dagster_airbyte_ops.resource.polling import (
     ELAPSED_FRACTION,
+    HISTORY_JOBS,
+    LAG_FLOOR_S,
+    LAG_FRACTION,
+    MAX_SPARSE_INTERVAL_S,
+    MAX_SPREAD_FRACTION,
     MIN_POLL_INTERVAL_S,
+    SPARSE_FRACTION,
     AdaptivePolling,
+    PredictedPolling,
+    job_length_s,
+    polling_for,
 )
 
 
@@ -52,3 +64,157 @@ def test_a_six_hour_sync_costs_a_bounded_number_of_polls():
         elapsed += polling.next_delay_s(elapsed)
         polls += 1
     assert 2100 <= polls <= 2200, polls  # ≈ 6 h / 10 s after the first 100 s
+
+
+# -- the predicted rule (a connection with a steady history) -----------------------------------------
+
+T0 = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)
+
+
+def _predicted(shortest: float, median: float, longest: float, ceiling: float = 10.0) -> PredictedPolling:
+    return PredictedPolling(shortest_s=shortest, median_s=median, longest_s=longest, max_interval_s=ceiling)
+
+
+def test_the_predicted_constants():
+    assert (HISTORY_JOBS, MAX_SPREAD_FRACTION, LAG_FLOOR_S, LAG_FRACTION) == (5, 0.5, 1.0, 0.05)
+    assert (MAX_SPARSE_INTERVAL_S, SPARSE_FRACTION) == (300.0, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("median_s", "lag_s"),
+    [(10.0, 1.0), (20.0, 1.0), (40.0, 2.0), (600.0, 30.0)],  # max(1 s, 5 % of the median)
+)
+def test_the_lag_allowed(median_s, lag_s):
+    assert _predicted(median_s, median_s, median_s).lag_allowed_s == pytest.approx(lag_s)
+
+
+def test_the_dense_window():
+    polling = _predicted(500.0, 600.0, 700.0)  # lag allowed: 30 s
+    assert polling.window_start_s == pytest.approx(507.5)  # a quarter of the lag after the shortest
+    assert polling.window_end_s == pytest.approx(760.0)  # twice the lag after the longest
+    assert polling.wait_before_first_read is True
+
+
+@pytest.mark.parametrize(
+    ("elapsed_s", "delay_s"),
+    [
+        (0.0, 150.0),  # sparse: a quarter of the 600 s median
+        (100.0, 150.0),
+        (200.0, 150.0),
+        (282.4, 150.0),
+        (282.5, 225.0),  # the next sparse poll would land one half-interval before the window: skip it
+        (283.0, 224.5),
+        (400.0, 107.5),
+        (507.0, 0.5),
+        (507.5, 24.0),  # dense: 0.8 of the 30 s lag allowed
+        (600.0, 24.0),
+        (760.0, 24.0),  # the window's last instant
+        (761.0, 10.0),  # past it: the adaptive rule (a tenth of 761 s, capped at 10 s)
+    ],
+)
+def test_next_predicted_delay(elapsed_s, delay_s):
+    assert _predicted(500.0, 600.0, 700.0).next_delay_s(elapsed_s) == pytest.approx(delay_s)
+
+
+@pytest.mark.parametrize(
+    ("polling", "elapsed_s", "delay_s"),
+    [
+        (_predicted(4000.0, 4000.0, 4000.0), 0.0, 300.0),  # sparse polls are capped at 5 minutes
+        (_predicted(8.0, 8.0, 8.0, ceiling=3.0), 0.0, 3.0),  # ... and never closer than the interval
+        (_predicted(8.0, 8.0, 8.0), 0.0, 8.25),  # 10 s apart would overshoot: wait for the window
+        (_predicted(8.0, 8.0, 8.0), 9.0, 0.8),  # dense: never under 0.8 of the 1 s lag floor
+        (_predicted(0.2, 0.2, 0.2), 0.5, 0.8),
+        (_predicted(8.0, 8.0, 8.0), 30.0, 3.0),  # past the window: a tenth of the time watched
+        (_predicted(8.0, 8.0, 8.0, ceiling=2.0), 30.0, 2.0),  # ... capped by the interval
+    ],
+)
+def test_next_predicted_delay_at_the_edges(polling, elapsed_s, delay_s):
+    assert polling.next_delay_s(elapsed_s) == pytest.approx(delay_s)
+
+
+def test_the_floor_of_the_dense_polls():
+    """The lag allowed is at least 1 s, so dense polls are 0.8 s apart at least (a zero median)."""
+    assert _predicted(0.0, 0.0, 0.0).next_delay_s(0.5) == pytest.approx(0.8)
+
+
+def _job(
+    length_s: float | None,
+    *,
+    status: JobStatus = JobStatus.SUCCEEDED,
+    job_type: str = "sync",
+    n: int = 0,
+    updated_s: float | None = None,
+    duration_s: float | None = None,
+) -> Job:
+    created = T0 + dt.timedelta(hours=n)
+    return Job(
+        id=100 + n,
+        connection_id="c",
+        job_type=job_type,
+        status=status,
+        created_at=created,
+        ended_at=None if length_s is None else created + dt.timedelta(seconds=length_s),
+        updated_at=None if updated_s is None else created + dt.timedelta(seconds=updated_s),
+        duration_s=duration_s,
+    )
+
+
+@pytest.mark.parametrize(
+    ("job", "length_s"),
+    [
+        (_job(60.0), 60.0),  # ended - created
+        (_job(60.0, updated_s=65.0), 65.0),  # the later of the end and the last update
+        (_job(60.0, updated_s=30.0), 60.0),
+        (_job(None, updated_s=42.0), 42.0),  # the public API: its last update is the end
+        (_job(None, duration_s=17.0), 17.0),  # neither: Airbyte's duration
+        (_job(None), None),
+        (_job(-5.0), 0.0),  # a clock that went backwards gives no negative length
+    ],
+)
+def test_job_length(job, length_s):
+    assert job_length_s(job) == length_s
+
+
+@pytest.mark.parametrize(
+    ("lengths", "shortest", "median", "longest"),
+    [
+        ([100.0], 100.0, 100.0, 100.0),
+        ([90.0, 100.0, 120.0], 90.0, 100.0, 120.0),
+        ([80.0, 100.0, 130.0], 80.0, 100.0, 130.0),  # a spread of exactly half the median predicts
+        ([100.0, 100.0, 100.0, 100.0, 100.0, 5000.0], 100.0, 100.0, 100.0),  # the newest 5 only
+    ],
+)
+def test_a_steady_history_predicts(lengths, shortest, median, longest):
+    polling = polling_for([_job(length, n=i) for i, length in enumerate(lengths)], max_interval_s=7.0)
+    assert polling == PredictedPolling(
+        shortest_s=shortest, median_s=median, longest_s=longest, max_interval_s=7.0
+    )
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        [],
+        [_job(79.0, n=0), _job(100.0, n=1), _job(130.0, n=2)],  # spread just over half the median
+        [_job(0.0, n=0), _job(0.0, n=1)],  # a zero median predicts nothing
+        [_job(None, n=0)],  # no length known
+        [_job(60.0, status=JobStatus.FAILED)],  # only successes predict
+        [_job(60.0, status=JobStatus.CANCELLED)],
+        [_job(60.0, job_type="reset_connection")],  # only syncs
+    ],
+)
+def test_without_a_usable_history_the_rule_is_adaptive(history):
+    assert polling_for(history, max_interval_s=7.0) == AdaptivePolling(max_interval_s=7.0)
+
+
+def test_unusable_jobs_are_skipped_not_counted():
+    """A failed job and a reset in the history are skipped; the 5 newest usable syncs predict."""
+    history = [
+        _job(9000.0, status=JobStatus.FAILED, n=0),
+        _job(9000.0, job_type="reset_connection", n=1),
+        _job(None, n=2),
+        *[_job(100.0, n=3 + i) for i in range(5)],
+        _job(5000.0, n=9),
+    ]
+    polling = polling_for(history, max_interval_s=7.0)
+    assert polling == PredictedPolling(100.0, 100.0, 100.0, 7.0)
