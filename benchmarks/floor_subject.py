@@ -1,8 +1,8 @@
 """Dagster's floor: the same asset specs as ours, built by plain Dagster and nothing else.
 
 `describe(repo)` writes down, in plain JSON, every spec our definitions hold (key, group, description,
-kinds, tags, owners, definition metadata with its column schema) and each connection's multi-asset
-(op name, pool). `floor_defs(path)` reads that file back and builds it with plain Dagster: one
+kinds, tags, owners, definition metadata with its column schema), the asset checks declared with them
+(name, asset, description) and each connection's multi-asset (op name, pool). `floor_defs(path)` reads that file back and builds it with plain Dagster: one
 subsettable `dg.multi_asset` per connection over `dg.AssetSpec`s, every `dg.TableSchema` built anew
 per stream, one `dg.Definitions`. No Airbyte, no configuration, no schedules, sensors or jobs: what
 any Dagster code location with these assets must pay at least. Reading the file is part of the
@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-FORMAT = 1
+FORMAT = 2
 
 
 def _encode_value(value: Any) -> Any:
@@ -55,6 +55,10 @@ def describe(repo: dg.RepositoryDefinition, path: str | Path) -> int:
                     }
                     for spec in assets_def.specs
                 ],
+                "checks": [
+                    [spec.name, list(spec.asset_key.path), spec.description]
+                    for spec in assets_def.check_specs
+                ],
             }
         )
     Path(path).write_text(json.dumps({"v": FORMAT, "connections": connections}))
@@ -91,7 +95,18 @@ def _multi_asset(connection: dict[str, Any]) -> dg.AssetsDefinition:
         for spec in connection["specs"]
     ]
 
-    @dg.multi_asset(name=connection["op"], specs=specs, can_subset=True, pool=connection["pool"])
+    checks = [
+        dg.AssetCheckSpec(name, asset=dg.AssetKey(key), description=description)
+        for name, key, description in connection.get("checks", [])
+    ]
+
+    @dg.multi_asset(
+        name=connection["op"],
+        specs=specs,
+        check_specs=checks or None,
+        can_subset=True,
+        pool=connection["pool"],
+    )
     def _sync(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         for key in context.selected_asset_keys:
             yield dg.MaterializeResult(asset_key=key)

@@ -26,7 +26,13 @@ from .assets.job_kind import SchemaChecks
 from .assets.translator import AirbyteStreamProps, AirbyteTranslator, slugify
 from .checks.drift import drift_definitions
 from .checks.freshness import freshness_definitions
-from .checks.schema import check_evaluations, check_results, column_schema_change_checks, schema_check_specs
+from .checks.schema import (
+    COLUMN_SCHEMA_CHECK_NAME,
+    check_evaluations,
+    check_results,
+    column_change_results,
+    schema_check_specs,
+)
 from .client import resolve_api
 from .client.models import Connection
 from .config import AirbyteInstance, AirbyteOpsConfig, ConnectionEntry, resolve_instance_connections
@@ -278,14 +284,14 @@ def _connection_assets(config: AirbyteOpsConfig, item: BuiltConnection) -> dg.As
         op_name=op_name(item.slug),
         mode=item.entry.mode,
         pool=pool_for(config, item.entry),
-        schema_checks=SchemaChecks(schema_check_specs, check_results)
-        if _schema_checks_on(config, item)
-        else None,
+        schema_checks=SCHEMA_CHECKS if _schema_checks_on(config, item) else None,
     )
 
 
-#: The `airbyte_schema` check (checks/schema.py) as the stream assets take it.
-SCHEMA_CHECKS = SchemaChecks(schema_check_specs, check_results)
+#: The schema checks (checks/schema.py) as the stream assets take them.
+SCHEMA_CHECKS = SchemaChecks(
+    schema_check_specs, check_results, COLUMN_SCHEMA_CHECK_NAME, column_change_results
+)
 
 
 def _schema_checks_on(config: AirbyteOpsConfig, item: BuiltConnection) -> bool:
@@ -294,17 +300,6 @@ def _schema_checks_on(config: AirbyteOpsConfig, item: BuiltConnection) -> bool:
     url = str(settings.url) if settings.url else None
     public = str(settings.public_api_url) if settings.public_api_url else None
     return resolve_api(settings.api, url, public) == "config"
-
-
-def _schema_check_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
-    """Dagster's column-schema change check on the streams that carry `airbyte_schema` (a fragment)."""
-    checks = [
-        check
-        for item in built
-        if _schema_checks_on(config, item)
-        for check in column_schema_change_checks(list(item.asset_keys))
-    ]
-    return dg.Definitions(asset_checks=checks) if checks else dg.Definitions()
 
 
 def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
@@ -335,7 +330,6 @@ FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], 
     drift_definitions,
     concurrency_definitions,
     alert_definitions,
-    _schema_check_definitions,
 ]
 
 

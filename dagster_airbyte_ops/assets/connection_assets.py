@@ -17,6 +17,7 @@ from ..names import DEFAULT_RESOURCE_KEY, DEFERRED_SENSOR_NAME, op_name
 from ..resource.airbyte_resource import AirbyteResource
 from ..resource.sync_result import SyncResult
 from .job_kind import (
+    ColumnChanges,
     SchemaChecks,
     column_schema_metadata,
     read_schema,
@@ -102,12 +103,15 @@ def build_connection_assets(
         selected = context.selected_asset_keys
         synced = _streams_still_synced(context, airbyte, connection, set(keys_by_stream), result)
         report = read_schema(context, airbyte, connection) if schema_checks else None
-        for stream_name, key in keys_by_stream.items():
-            if key in selected and stream_name in synced:
-                metadata = stream_materialization_metadata(result, stream_name)
-                metadata.update(column_schema_metadata(report, stream_name))
-                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        recorded = {s: k for s, k in keys_by_stream.items() if k in selected and s in synced}
+        columns = ColumnChanges(context, schema_checks, report)
+        columns.read_previous(list(recorded.values()))
+        for stream_name, key in recorded.items():
+            metadata = stream_materialization_metadata(result, stream_name)
+            metadata.update(columns.record(key, column_schema_metadata(report, stream_name)))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         yield from selected_check_results(context, schema_checks, report, keys_by_stream)
+        yield from columns.results()
         if result.job_id is not None:  # after the last materialization: a run killed before it has not
             ownership.recorded(result.job_id, connection_id)
 

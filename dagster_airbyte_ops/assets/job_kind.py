@@ -36,11 +36,16 @@ from .translator import table_schema_from_json_schema
 
 @dataclass(frozen=True)
 class SchemaChecks:
-    """The `airbyte_schema` check as the assets need it; definitions passes checks/schema.py's."""
+    """The schema checks as the assets need them; definitions passes checks/schema.py's."""
 
     specs: Callable[[Sequence[dg.AssetKey]], list[dg.AssetCheckSpec]]
     results: Callable[
         [SchemaReport, Mapping[str, dg.AssetKey], set[dg.AssetCheckKey] | None], list[dg.AssetCheckResult]
+    ]
+    column_check_name: str
+    column_results: Callable[
+        [Mapping[dg.AssetKey, dg.TableSchema | None], Mapping[dg.AssetKey, dg.TableSchema]],
+        list[dg.AssetCheckResult],
     ]
 
 
@@ -103,6 +108,9 @@ def run_refresh_or_clear(
         else:
             result = run_job(airbyte, connection.id, kind="clear", streams=streams, on_job=on_job)
     report = read_schema(context, airbyte, connection) if schema_checks else None
+    columns = ColumnChanges(context, schema_checks, report)
+    if kind != "clear":
+        columns.read_previous([k for k in keys_by_stream.values() if k in context.selected_asset_keys])
     for stream, key in keys_by_stream.items():
         if key not in context.selected_asset_keys:
             continue
@@ -120,9 +128,10 @@ def run_refresh_or_clear(
             metadata = stream_materialization_metadata(result, stream)
             metadata.update(_job_metadata(result))
             metadata["airbyte/refresh_mode"] = dg.MetadataValue.text(mode)
-            metadata.update(column_schema_metadata(report, stream))
+            metadata.update(columns.record(key, column_schema_metadata(report, stream)))
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield from selected_check_results(context, schema_checks, report, keys_by_stream)
+    yield from columns.results()
 
 
 def column_schema_metadata(report: SchemaReport | None, stream: str) -> dict[str, Any]:
@@ -161,3 +170,50 @@ def selected_check_results(
         return []
     results = schema_checks.results(report, keys_by_stream, set(context.selected_asset_check_keys))
     return [r for r in results if not only_failures or not r.passed]
+
+
+class ColumnChanges:
+    """Dagster's `column_schema_change` check, evaluated in the step that records the new schemas.
+
+    `read_previous` reads the streams' latest materializations (one event-log query) before the step
+    records its own; `record` notes each column schema the step records; `results` compares them.
+    Only for the checks selected in the step, and only when Airbyte's schema could be read.
+    """
+
+    def __init__(
+        self,
+        context: dg.AssetExecutionContext,
+        schema_checks: SchemaChecks | None,
+        report: SchemaReport | None,
+    ) -> None:
+        self._context = context
+        self._checks = schema_checks if report is not None else None
+        self._previous: dict[dg.AssetKey, dg.TableSchema | None] = {}
+        self._wanted: set[dg.AssetKey] = set()
+        self._current: dict[dg.AssetKey, dg.TableSchema] = {}
+
+    def read_previous(self, keys: Sequence[dg.AssetKey]) -> None:
+        if self._checks is None:
+            return
+        selected = self._context.selected_asset_check_keys
+        self._wanted = {k for k in keys if dg.AssetCheckKey(k, self._checks.column_check_name) in selected}
+        if not self._wanted:
+            return
+        latest = self._context.instance.get_latest_materialization_events(self._wanted)
+        for key, entry in latest.items():
+            materialization = entry.asset_materialization if entry is not None else None
+            if materialization is not None:
+                recorded = materialization.metadata.get("dagster/column_schema")
+                schema = recorded.value if isinstance(recorded, dg.TableSchemaMetadataValue) else None
+                self._previous[key] = schema
+
+    def record(self, key: dg.AssetKey, metadata: dict[str, Any]) -> dict[str, Any]:
+        schema = metadata.get("dagster/column_schema")
+        if key in self._wanted and isinstance(schema, dg.TableSchema):
+            self._current[key] = schema
+        return metadata
+
+    def results(self) -> list[dg.AssetCheckResult]:
+        if self._checks is None or not self._current:
+            return []
+        return self._checks.column_results(self._previous, self._current)

@@ -12,45 +12,91 @@ stream asset, never by running a discover:
 
 The diff (streams and columns added, removed, retyped) is the check's metadata. It is evaluated after
 each sync (one to two extra requests) and at each observer tick (one request per workspace, plus two
-per connection reporting a change). Beside it, Dagster's own column-schema change check
-(`dg.build_column_schema_change_checks`, named `column_schema_change`) compares the column schema
-recorded on the two latest materializations: it sees a change once Airbyte propagated it. Config API
-only: the public API does not say whether a schema changed.
+per connection reporting a change). Config API only: the public API does not say whether a schema
+changed.
+
+Beside it, `column_schema_change` is Dagster's own column-schema change check (the name, rule, texts
+and `TableSchemaDiff` of `dg.build_column_schema_change_checks`): it compares the column schema the
+step records with the one the stream's previous materialization recorded, so it sees a change once
+Airbyte propagated it. It is evaluated inside the sync step rather than built by Dagster's factory,
+which adds an op per connection: that op doubled the asset job's snapshot and added a step to every
+run (docs/performance.md). It costs one event-log query per step.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
 from ..client._schema import SchemaReport
+from ..execution.dagster_internals import TableSchemaDiff
 
 SCHEMA_CHECK_NAME = "airbyte_schema"
+COLUMN_SCHEMA_CHECK_NAME = "column_schema_change"  # the name Dagster's factory gives its check
+_SCHEMA_DESCRIPTION = (
+    "Airbyte's view of the source schema: fails on a breaking change (the connection is disabled), warns "
+    "on a non-breaking change Airbyte has not propagated."
+)
+_COLUMN_DESCRIPTION = (  # Dagster's own wording
+    "Checks whether there are changes to column schema between the asset's two most recent materializations"
+)
 
 
 def schema_check_specs(keys: Sequence[dg.AssetKey]) -> list[dg.AssetCheckSpec]:
-    """One `airbyte_schema` check per stream asset."""
-    return [
-        dg.AssetCheckSpec(
-            SCHEMA_CHECK_NAME,
-            asset=key,
-            description="Airbyte's view of the source schema: fails on a breaking change (the connection is "
-            "disabled), warns on a non-breaking change Airbyte has not propagated.",
+    """Per stream asset: `airbyte_schema` and Dagster's `column_schema_change`."""
+    specs = []
+    for key in keys:
+        specs.append(dg.AssetCheckSpec(SCHEMA_CHECK_NAME, asset=key, description=_SCHEMA_DESCRIPTION))
+        specs.append(dg.AssetCheckSpec(COLUMN_SCHEMA_CHECK_NAME, asset=key, description=_COLUMN_DESCRIPTION))
+    return specs
+
+
+def column_change_results(
+    previous: Mapping[dg.AssetKey, dg.TableSchema | None], current: Mapping[dg.AssetKey, dg.TableSchema]
+) -> list[dg.AssetCheckResult]:
+    """`column_schema_change` for each key of `current` (the schemas this step records, WARN).
+
+    `previous`: the column schema of each key's previous materialization (None: it recorded none; no
+    key: never materialized). Dagster's rule and texts, with one difference: a previous
+    materialization without a column schema (a sync recorded from the public API or by the observer)
+    passes with nothing to compare, where Dagster's check warns.
+    """
+    out = []
+    for key, schema in current.items():
+        if key not in previous:
+            passed, text = True, "The asset has been materialized fewer than 2 times"
+        elif (earlier := previous[key]) is None:
+            passed, text = True, "The previous materialization recorded no column schema: nothing to compare"
+        else:
+            passed, text = _compare(earlier, schema)
+        out.append(
+            dg.AssetCheckResult(
+                asset_key=key,
+                check_name=COLUMN_SCHEMA_CHECK_NAME,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=text,
+            )
         )
-        for key in keys
-    ]
+    return out
 
 
-def column_schema_change_checks(keys: Sequence[dg.AssetKey]) -> Sequence[dg.AssetChecksDefinition]:
-    """Dagster's own check comparing the column schemas of the two latest materializations (WARN)."""
-    if not keys:
-        return []
-    with warnings.catch_warnings():  # chosen knowingly; its BetaWarning would repeat in every load's log
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.build_column_schema_change_checks(assets=list(keys), severity=dg.AssetCheckSeverity.WARN)
+def _compare(earlier: dg.TableSchema, schema: dg.TableSchema) -> tuple[bool, str]:
+    diff = TableSchemaDiff.from_table_schemas(earlier, schema)
+    if not (diff.added_columns or diff.removed_columns or diff.column_type_changes):
+        return True, "No changes to column schema between previous and latest materialization"
+    text = "Column schema changed between previous and latest materialization."
+    if diff.added_columns:
+        text += f"\n\nAdded columns: {', '.join(c.name for c in diff.added_columns)}"
+    if diff.removed_columns:
+        text += f"\n\nRemoved columns: {', '.join(c.name for c in diff.removed_columns)}"
+    if diff.column_type_changes:
+        text += "\n\nColumn type changes:"
+        for name, change in diff.column_type_changes.items():
+            text += f"\n- {name}: {change.old_type} -> {change.new_type}"
+    return False, text
 
 
 def _evaluate(report: SchemaReport, stream: str) -> tuple[bool, dg.AssetCheckSeverity, str]:

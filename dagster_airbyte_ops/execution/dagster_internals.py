@@ -14,6 +14,11 @@ from __future__ import annotations
 # raises this for a context built without a time. Public API missing: a way to ask whether it is set.
 from dagster._check import CheckError
 
+# Column-schema change check (checks/schema.py): the comparison behind `dg.build_column_schema_change_checks`,
+# used inside the sync step instead of the factory's extra op per connection. Public API missing: the
+# diff itself (only the factory is public).
+from dagster._core.definitions.asset_checks.asset_check_factories.schema_change_checks import TableSchemaDiff
+
 # Catalog-backed definitions (assets/catalog.py): the loader that fetches Airbyte's catalog on the code
 # server and carries it to run workers as reconstruction metadata. Public API missing: Dagster exposes
 # this only through `StateBackedComponent` (components); plain `Definitions` built in code have none.
@@ -37,6 +42,7 @@ from dagster._utils.tags import is_private_system_tag_key, is_valid_strict_tag_v
 __all__ = [
     "CheckError",
     "StateBackedDefinitionsLoader",
+    "TableSchemaDiff",
     "cron_string_iterator",
     "has_out_of_range_cron_interval",
     "is_private_system_tag_key",

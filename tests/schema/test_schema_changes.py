@@ -270,3 +270,25 @@ def test_schema_change_checks_on_every_stream_of_the_demo(emulator, tmp_path, mo
     }
     assert len(streams) == 12 and streams <= checked
     assert {k.asset_key for k in graph.asset_check_keys if k.name == "column_schema_change"} >= streams
+
+
+def test_schema_change_column_schema_change_check_compares_the_last_two_materializations(
+    shop, tmp_path
+) -> None:
+    """Dagster's `column_schema_change` check: passes until the recorded column schema changes, then warns."""
+    server, _ = shop
+    set_preference(server, "propagate_columns")
+    defs = defs_for(server, tmp_path)
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = check_results(materialize(defs, instance, "orders", "refunds"), "column_schema_change")
+    assert first["orders"].passed and first["refunds"].passed
+
+    server.admin.change_source_schema(shop_id(server), ADD_COUPON)  # propagated by the next sync's discover
+    second = check_results(materialize(defs, instance, "orders", "refunds"), "column_schema_change")
+
+    assert (second["orders"].passed, second["orders"].severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert "Added columns: coupon" in (second["orders"].description or "")
+    assert second["refunds"].passed
+    third = check_results(materialize(defs, instance, "orders"), "column_schema_change")
+    assert set(third) == {"orders"} and third["orders"].passed
