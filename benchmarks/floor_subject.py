@@ -2,11 +2,12 @@
 
 `describe(repo)` writes down, in plain JSON, every spec our definitions hold (key, group, description,
 kinds, tags, owners, definition metadata with its column schema), the asset checks declared with them
-(name, asset, description) and each connection's multi-asset (op name, pool). `floor_defs(path)` reads that file back and builds it with plain Dagster: one
-subsettable `dg.multi_asset` per connection over `dg.AssetSpec`s, every `dg.TableSchema` built anew
-per stream, one `dg.Definitions`. No Airbyte, no configuration, no schedules, sensors or jobs: what
-any Dagster code location with these assets must pay at least. Reading the file is part of the
-floor's wall time (ours reads Airbyte's answer over HTTP instead).
+(name, asset, description) and each connection's multi-asset (op name, pool). `floor_defs(path)` reads
+that file back and builds it with plain Dagster: one subsettable `dg.multi_asset` per connection over
+`dg.AssetSpec`s and `dg.AssetCheckSpec`s, every `dg.TableSchema` built anew per stream, one
+`dg.Definitions`. No Airbyte, no configuration, no schedules, sensors or jobs: what any Dagster code
+location with these assets and checks must pay at least. Reading the file is part of the floor's wall
+time (ours reads Airbyte's answer over HTTP instead).
 """
 
 import json
