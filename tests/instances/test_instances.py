@@ -8,6 +8,8 @@ over real HTTP from both and materializes or ticks in a real Dagster instance.
 # ruff: noqa: E501  (expected messages are kept whole, one per line, to read as the user does)
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pytest
 
@@ -126,10 +128,14 @@ def test_run_worker_rebuilds_both_instances_from_reconstruction_metadata_alone(a
     )
     from dagster._core.definitions.repository_definition.repository_definition import RepositoryLoadData
 
+    from dagster_airbyte_ops.assets.catalog import unpack_state
+
     served = airbytes.defs(tmp_path, BOTH)
     carried = {key: value.data for key, value in served.metadata.items()}
     assert len(carried) == 1  # one state holds both catalogs
-    assert "emulator-client-secret" not in str(carried) and "password" not in str(carried).lower()
+    [catalogs_json] = [unpack_state(json.loads(state)) for state in carried.values()]
+    assert '"instances"' in catalogs_json
+    assert "emulator-client-secret" not in catalogs_json and "password" not in catalogs_json.lower()
     for server in (airbytes.onprem, airbytes.cloud):
         server.admin.clear_requests()
         server.admin.add_fault("status", path="^/api/", count=1000, status=503)
