@@ -21,11 +21,7 @@ from pydantic import Field
 
 from ..client import AirbyteClient, AirbyteDeadlineError, deadline
 from ..client.models import Job, JobStatus
-from ..errors import (
-    AirbyteApiError,
-    AirbyteOpsError,
-    SyncTimeoutError,
-)
+from ..errors import AirbyteApiError, AirbyteOpsError, SyncTimeoutError
 from .field_checks import check_fields
 from .interrupts import sleep_unless_interrupted
 from .job_identity import ExpectedJob, read_checked
@@ -276,6 +272,7 @@ class AirbyteResource(dg.ConfigurableResource):
         if attached and self.on_running_sync == "skip":
             self._log.info("Connection %s already has job %s running; skipping.", connection_id, job.id)
             return SyncResult.skipped_for(connection_id, job)
+        answered = time.monotonic()  # the job exists by now: the poll schedule counts from here
         if on_job is not None:
             on_job(job, attached)
         polling = None
@@ -288,6 +285,7 @@ class AirbyteResource(dg.ConfigurableResource):
             attached=attached,
             polling=polling,
             started=started,
+            polling_from=answered,
             ownership=ownership,
         )
 
@@ -331,17 +329,19 @@ class AirbyteResource(dg.ConfigurableResource):
         attached: bool,
         polling: AdaptivePolling | PredictedPolling | None = None,
         started: float | None = None,
+        polling_from: float | None = None,
         ownership: JobOwnership | None = None,
     ) -> SyncResult:
         job_id = expected.job_id
         limit_s = timeout_s if timeout_s is not None else self.sync_timeout_s
         polling = polling or AdaptivePolling(max_interval_s=self.poll_interval_s)
         started = time.monotonic() if started is None else started
+        origin = started if polling_from is None else polling_from  # polls count from the trigger's answer
         last_status: JobStatus | None = None
         last: Job | None = None
         try:
             if polling.wait_before_first_read:  # the trigger's answer was the first read
-                first = polling.next_delay_s(0.0)
+                first = polling.next_delay_s(time.monotonic() - origin)  # the history call took a moment
                 sleep_unless_interrupted(first if limit_s is None else min(first, limit_s))
             while True:
                 left_s = None if limit_s is None else limit_s - (time.monotonic() - started)
@@ -377,7 +377,7 @@ class AirbyteResource(dg.ConfigurableResource):
                 elapsed = time.monotonic() - started
                 if limit_s is not None and elapsed >= limit_s:
                     raise self._timed_out(expected, limit_s, job, attached=attached, ownership=ownership)
-                delay = polling.next_delay_s(elapsed)
+                delay = polling.next_delay_s(time.monotonic() - origin)
                 if limit_s is not None:
                     delay = min(delay, max(limit_s - elapsed, 0.0))
                 sleep_unless_interrupted(delay)  # a step thread of a terminated run wakes up

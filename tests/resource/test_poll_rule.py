@@ -14,6 +14,7 @@ import pytest
 from dagster_airbyte_ops.client.models import Job, JobStatus
 from dagster_airbyte_ops.resource.polling import (
     ELAPSED_FRACTION,
+    END_MARGIN_S,
     HISTORY_JOBS,
     LAG_FLOOR_S,
     LAG_FRACTION,
@@ -77,7 +78,7 @@ def _predicted(shortest: float, median: float, longest: float, ceiling: float = 
 
 def test_the_predicted_constants():
     assert (HISTORY_JOBS, MAX_SPREAD_FRACTION, LAG_FLOOR_S, LAG_FRACTION) == (5, 0.5, 1.0, 0.05)
-    assert (MAX_SPARSE_INTERVAL_S, SPARSE_FRACTION) == (300.0, 0.25)
+    assert (MAX_SPARSE_INTERVAL_S, SPARSE_FRACTION, END_MARGIN_S) == (300.0, 0.25, 0.05)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,7 @@ def test_the_lag_allowed(median_s, lag_s):
 
 def test_the_dense_window():
     polling = _predicted(500.0, 600.0, 700.0)  # lag allowed: 30 s
-    assert polling.window_start_s == pytest.approx(507.5)  # a quarter of the lag after the shortest
+    assert polling.window_start_s == pytest.approx(500.05)  # 50 ms after the shortest (not lag-relative)
     assert polling.window_end_s == pytest.approx(760.0)  # twice the lag after the longest
     assert polling.wait_before_first_read is True
 
@@ -101,12 +102,12 @@ def test_the_dense_window():
         (0.0, 150.0),  # sparse: a quarter of the 600 s median
         (100.0, 150.0),
         (200.0, 150.0),
-        (282.4, 150.0),
-        (282.5, 225.0),  # the next sparse poll would land one half-interval before the window: skip it
-        (283.0, 224.5),
-        (400.0, 107.5),
-        (507.0, 0.5),
-        (507.5, 24.0),  # dense: 0.8 of the 30 s lag allowed
+        (275.0, 150.0),
+        (275.05, 225.0),  # the next sparse poll would land one half-interval before the window: skip it
+        (283.0, 217.05),
+        (400.0, 100.05),
+        (500.0, 0.05),
+        (500.05, 24.0),  # dense: 0.8 of the 30 s lag allowed
         (600.0, 24.0),
         (760.0, 24.0),  # the window's last instant
         (761.0, 10.0),  # past it: the adaptive rule (a tenth of 761 s, capped at 10 s)
@@ -121,7 +122,7 @@ def test_next_predicted_delay(elapsed_s, delay_s):
     [
         (_predicted(4000.0, 4000.0, 4000.0), 0.0, 300.0),  # sparse polls are capped at 5 minutes
         (_predicted(8.0, 8.0, 8.0, ceiling=3.0), 0.0, 3.0),  # ... and never closer than the interval
-        (_predicted(8.0, 8.0, 8.0), 0.0, 8.25),  # 10 s apart would overshoot: wait for the window
+        (_predicted(8.0, 8.0, 8.0), 0.0, 8.05),  # 10 s apart would overshoot: wait for the window
         (_predicted(8.0, 8.0, 8.0), 9.0, 0.8),  # dense: never under 0.8 of the 1 s lag floor
         (_predicted(0.2, 0.2, 0.2), 0.5, 0.8),
         (_predicted(8.0, 8.0, 8.0), 30.0, 3.0),  # past the window: a tenth of the time watched

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from dagster_airbyte_ops.client.models import Job, JobStatus
+from dagster_airbyte_ops.emulator import jobs as joblib
 from dagster_airbyte_ops.resource.polling import (
     MAX_SPARSE_INTERVAL_S,
     AdaptivePolling,
@@ -141,3 +142,24 @@ def test_sync_with_history_polls_once_just_after_the_predicted_end(emulator, api
         )
     ]
     assert len(lists) == 1  # one history call per sync
+
+
+@pytest.mark.parametrize("api", ["config", "public"])
+def test_the_poll_that_sees_the_end_comes_just_after_it(emulator, api):
+    """50 ms after the predicted end, counted from the trigger's answer (was a quarter of the 1 s lag
+    allowed, counted from before the trigger: 0.25 s of the lag spent waiting)."""
+    resource = resource_for(emulator, api, poll_interval_s=10.0)
+    conn = connection_id(resource, PG)
+    emulator.admin.set_behaviour(conn, duration_s=2.0)
+    resource.sync(conn)
+    resource.sync(conn)
+
+    since = time.time()
+    result = resource.sync(conn)
+
+    [poll] = _job_reads(emulator, since)
+    with emulator.state.lock:
+        job = emulator.state.jobs[result.job_id]
+        ended = joblib.view(emulator.state, job).ended_at
+    assert ended is not None
+    assert 0.0 <= poll["time"] - ended <= 0.2
