@@ -1,9 +1,10 @@
-"""A throwaway PostgreSQL server for tests: Debian's `postgresql` binaries, a temp folder, a free port.
+"""A throwaway PostgreSQL server: Debian's `postgresql` binaries, a temp folder, a free port.
 
 Dagster in production keeps runs, events, schedules and sensor cursors in PostgreSQL; the tests that
-touch Dagster's storage run against one too, not only against the default SQLite. The server is
-private to the test session (own data folder, Unix socket in that folder, 127.0.0.1 only) and every
-test gets its own database on it, so tests never see each other's runs.
+touch Dagster's storage run against one too, not only against the default SQLite, and benchmark 2
+measures a run on both. The server is private to its user (own data folder, Unix socket in that
+folder, 127.0.0.1 only) and every test gets its own database on it, so tests never see each other's
+runs. Self-contained (no other test module), so `make bench` imports it as `tests.postgres_server`.
 
 PostgreSQL refuses to run as root; CI runs as root, so there the server runs as the `postgres` system
 user the Debian package creates.
@@ -15,6 +16,7 @@ import glob
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -22,9 +24,14 @@ from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
-from ports import free_port
-
 INSTALL_HINT = "install Debian's postgresql package (scripts/system-packages.sh, which make test runs)"
+
+
+def free_port() -> int:
+    """A port nothing listens on now on 127.0.0.1 (PostgreSQL cannot take port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def find_pg_bin() -> Path | None:

@@ -12,6 +12,7 @@ import dagster as dg
 
 from ..client.models import Connection
 from ..errors import AirbyteApiError, SyncFailedError
+from ..execution.dagster_internals import prefetch_check_targets
 from ..metadata import AirbyteMetadataSet
 from ..names import DEFAULT_RESOURCE_KEY, DEFERRED_SENSOR_NAME, op_name
 from ..resource.airbyte_resource import AirbyteResource
@@ -110,6 +111,8 @@ def build_connection_assets(
             metadata = stream_materialization_metadata(result, stream_name)
             metadata.update(columns.record(key, column_schema_metadata(report, stream_name)))
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        if report is not None:  # the check results below name these materializations: one read
+            prefetch_check_targets(context, list(recorded.values()))
         yield from selected_check_results(context, schema_checks, report, keys_by_stream)
         yield from columns.results()
         if result.job_id is not None:  # after the last materialization: a run killed before it has not

@@ -21,6 +21,7 @@ import os
 import queue
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ from dagster._utils.error import serializable_error_info_from_exc_info
 from ..resource.interrupts import mark_step_thread
 
 DEFAULT_MAX_CONCURRENT_STEPS = 64
+#: Instances whose storages already keep their connections open (once per instance, not per run).
+_POOLED: weakref.WeakSet[dg.DagsterInstance] = weakref.WeakSet()
 #: How long the orchestrating thread waits for a step event before looking for steps to start.
 _EVENT_WAIT_S = 0.1
 
@@ -115,6 +118,7 @@ class ThreadedStepExecutor(Executor):
     def execute(
         self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
     ) -> Iterator[dg.DagsterEvent]:
+        keep_connections_open(plan_context.instance, self._max_concurrent)
         yield dg.DagsterEvent.engine_event(
             plan_context,
             f"Executing steps in threads of process {os.getpid()}, at most {self._max_concurrent} at once",
@@ -245,6 +249,23 @@ class ThreadedStepExecutor(Executor):
                 step_key, item = events.get_nowait()
             except queue.Empty:
                 return
+
+
+def keep_connections_open(instance: dg.DagsterInstance, max_concurrent: int) -> None:
+    """Let the instance's storages keep a database connection open for the rest of the run worker.
+
+    dagster-postgres (and dagster-mysql) open a new connection for every event they store, unless the
+    process is a long-lived webserver; a run of 20 connections x 10 streams stores about 1,200 events
+    once the syncs end, and a new PostgreSQL connection costs ten times the insert (measured: 27 ms
+    against 2.6 ms per stored event). The run worker lives as long as its run, so it takes the
+    webserver's setting through the instance's own `optimize_for_webserver`: one pooled connection,
+    up to one more per step thread at once, no statement timeout (PostgreSQL's default; a timeout
+    set in the storage URL's options is overridden). SQLite's storage ignores it. Once per instance.
+    """
+    if instance in _POOLED:
+        return
+    _POOLED.add(instance)
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=max_concurrent)
 
 
 SYNC_EXECUTOR_CONFIG = {
