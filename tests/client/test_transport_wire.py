@@ -177,9 +177,9 @@ def test_a_400_is_not_an_auth_error(script, base_url):
 
 def test_the_root_path_is_named(script, base_url):
     script.answers = [(400, {}, b"")]
-    transport = Transport(base_url, max_retries=0)
+    transport = Transport(base_url + "/api/v1", max_retries=0)
     with pytest.raises(AirbyteApiError, match=r"^Airbyte GET / failed: HTTP 400 Bad Request$"):
-        transport.request("GET", "")
+        transport.request("GET", base_url)  # an absolute URL without a path
 
 
 # -- retries -----------------------------------------------------------------------------------------
@@ -366,3 +366,12 @@ class _Secrets(Auth):
 )
 def test_scrub(secrets, text, scrubbed):
     assert Transport("http://h", auth=_Secrets(*secrets)).scrub(text) == scrubbed
+
+
+def test_a_callers_own_retry_waits_like_ours(caplog):
+    """`wait_to_retry` is for callers that make their tries themselves (a job read that answered 404)."""
+    transport, slept = _transport("http://127.0.0.1:9")
+    with caplog.at_level(logging.WARNING, logger=LOG.name):
+        transport.wait_to_retry("POST", "/api/v1/jobs/get", "HTTP 404", retry=1, budget=3)
+    assert slept == [1.0]  # 1 s doubled once, x jitter 0.5
+    assert caplog.messages == ["Airbyte POST /api/v1/jobs/get: HTTP 404; retrying in 1.00 s (retry 2 of 3)"]

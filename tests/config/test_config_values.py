@@ -42,6 +42,7 @@ def _refusal(kind: Any, value: Any) -> str:
         ("http://localhost:8000", "http://localhost:8000"),
         ("http://localhost:8000///", "http://localhost:8000"),  # trailing slashes dropped
         ("https://airbyte.example.com/api/", "https://airbyte.example.com/api"),
+        ("http://BOX/", "http://BOX"),  # only slashes are dropped
     ],
 )
 def test_urls_accepted(url, clean):
@@ -90,6 +91,7 @@ def test_check_http_url():
         ("Isle of Man", 'did you mean "Europe/Isle_of_Man"?'),
         ("Tell City", 'did you mean "America/Indiana/Tell_City"?'),  # the last of three segments
         ("Foo/Bar/Tell City", 'did you mean "America/Indiana/Tell_City"?'),
+        ("Somewhere/Else/Tell City", 'did you mean "America/Indiana/Tell_City"?'),
         ("kolkatta", 'did you mean "Asia/Kolkata"?'),  # a typo of the city
         ("Cu", 'use an IANA name such as "UTC", "Europe/Paris", "America/New_York"'),  # nothing close
         ("abidqq", 'use an IANA name such as "UTC", "Europe/Paris", "America/New_York"'),
@@ -182,3 +184,12 @@ def test_weekdays_accepted(value, weekday):
 )
 def test_weekdays_refused(value, message):
     assert _refusal(values.Weekday, value) == message
+
+
+def test_unique_items():
+    assert values.unique_items(["a", "b"]) == ["a", "b"]
+    same = [{"name": "x"}, {"name": "x"}]  # mappings are told apart by the checks that know them
+    assert values.unique_items(same) == same
+    with pytest.raises(Exception) as raised:
+        values.unique_items(["a", "b", "a"])
+    assert str(raised.value) == '"a" is listed twice; remove one'

@@ -180,6 +180,7 @@ def test_job_length(job, length_s):
     ("lengths", "shortest", "median", "longest"),
     [
         ([100.0], 100.0, 100.0, 100.0),
+        ([1.0, 1.0], 1.0, 1.0, 1.0),  # a one-second sync has a history too
         ([90.0, 100.0, 120.0], 90.0, 100.0, 120.0),
         ([80.0, 100.0, 130.0], 80.0, 100.0, 130.0),  # a spread of exactly half the median predicts
         ([100.0, 100.0, 100.0, 100.0, 100.0, 5000.0], 100.0, 100.0, 100.0),  # the newest 5 only
