@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,7 @@ from dagster_airbyte_ops.errors import AirbyteApiError, AirbyteAuthError
 
 LOG = logging.getLogger("tests.transport_wire")
 STALL = "stall"
+TRICKLE = "trickle"
 
 
 class _Script:
@@ -52,6 +54,17 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.script.answers.pop(0) if self.script.answers else (500, {}, b"no answer scripted")
         if answer == STALL:
             self.script.release.wait(10)
+            return
+        if answer == TRICKLE:  # a header line every 50 ms: each read is quick, the answer never ends
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(80):
+                try:
+                    self.wfile.write(b"X-Slow: 1\r\n")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                if self.script.release.wait(0.05):
+                    return
             return
         status, headers, payload = answer
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -112,6 +125,8 @@ def _closed_port() -> int:
 def test_urls():
     transport = Transport("http://h:8000/api/v1/")
     assert transport.base_url == "http://h:8000/api/v1"
+    assert Transport("http://BOX/").base_url == "http://BOX"  # only slashes are dropped
+    assert transport.url("XYZ") == "http://h:8000/api/v1/XYZ"
     assert transport.url("/jobs/get") == "http://h:8000/api/v1/jobs/get"
     assert transport.url("jobs/get") == "http://h:8000/api/v1/jobs/get"
     assert transport.url("http://other/applications/token") == "http://other/applications/token"
@@ -375,3 +390,29 @@ def test_a_callers_own_retry_waits_like_ours(caplog):
         transport.wait_to_retry("POST", "/api/v1/jobs/get", "HTTP 404", retry=1, budget=3)
     assert slept == [1.0]  # 1 s doubled once, x jitter 0.5
     assert caplog.messages == ["Airbyte POST /api/v1/jobs/get: HTTP 404; retrying in 1.00 s (retry 2 of 3)"]
+
+
+def test_the_default_logger():
+    assert Transport("http://h").logger.name == "dagster_airbyte_ops.client._transport"
+
+
+def test_accept_json_unless_the_callers_session_says_otherwise():
+    bare = requests.Session()
+    del bare.headers["Accept"]
+    assert Transport("http://h", session=bare).session.headers["Accept"] == "application/json"
+    csv = requests.Session()
+    csv.headers["Accept"] = "text/csv"
+    assert Transport("http://h", session=csv).session.headers["Accept"] == "text/csv"
+
+
+def test_a_trickling_answer_is_cut_at_the_total_budget(script, base_url):
+    """Headers trickling in for 4 s: each read is quick (no per-read timeout fires), the try's total
+    budget of 0.3 s cuts it. Without the deadline adapter the call would last the whole 4 s."""
+    script.answers = [TRICKLE]
+    transport, _ = _transport(base_url, request_timeout_s=0.3, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(
+        AirbyteApiError, match=r"timed out \(TotalTimeout\) .*no complete answer within 0\.3 s"
+    ):
+        transport.request("GET", "slow")
+    assert time.monotonic() - started < 2.5

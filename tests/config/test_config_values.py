@@ -89,6 +89,7 @@ def test_check_http_url():
         ("paris", 'did you mean "Europe/Paris"?'),
         ("America/New York", 'did you mean "America/New_York"?'),  # spaces for underscores
         ("Isle of Man", 'did you mean "Europe/Isle_of_Man"?'),
+        ("Somewhere/Else/Hong Kong", 'did you mean "Asia/Hong_Kong"?'),  # not the alias "Hongkong"
         ("Tell City", 'did you mean "America/Indiana/Tell_City"?'),  # the last of three segments
         ("Foo/Bar/Tell City", 'did you mean "America/Indiana/Tell_City"?'),
         ("Somewhere/Else/Tell City", 'did you mean "America/Indiana/Tell_City"?'),

@@ -28,6 +28,7 @@ from dagster_airbyte_ops.resource.ownership import refusal, release
 
 T0 = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)
 LOG = logging.getLogger("tests.identity_rules")
+PARIS = dt.timezone(dt.timedelta(hours=1))
 
 
 def _job(
@@ -83,6 +84,7 @@ def test_describe():
         # the creation time, once seen, may move by Airbyte's rounding (1 s) only
         (ExpectedJob(7, "conn-a", created_at=T0), _job(created=T0 + _s(1)), []),
         (ExpectedJob(7, "conn-a", created_at=T0), _job(created=T0 - _s(1)), []),
+        (ExpectedJob(7, "conn-a", created_at=T0), _job(created=T0.astimezone(PARIS)), []),  # same instant
         (
             ExpectedJob(7, "conn-a", created_at=T0),
             _job(created=T0 + _s(1.5)),
@@ -169,6 +171,15 @@ def test_read_checked_reads_again_after_a_wrong_answer(caplog):
         "Asked Airbyte for job 7 of connection conn-a (sync), it answered job 8 of connection conn-a "
         "(sync, created 2026-01-05T06:00:00Z, running) (job id 8, not 7); reading it again."
     )
+
+
+def test_every_difference_is_named(caplog):
+    other = _job(8, "conn-b")
+    reads = _Reads(other, other, other)
+    with caplog.at_level(logging.WARNING, logger=LOG.name), pytest.raises(JobIdentityError) as raised:
+        read_checked(reads.read, ExpectedJob(7, "conn-a"), log=LOG, sleep=reads.slept.append)
+    assert "(job id 8, not 7; connection conn-b, not conn-a) 3 time(s)" in str(raised.value)
+    assert caplog.messages[0].endswith("(job id 8, not 7; connection conn-b, not conn-a); reading it again.")
 
 
 def test_read_checked_gives_up_after_three_wrong_answers():
@@ -271,6 +282,10 @@ def test_an_attached_run_does_not_even_ask_who_waits():
     said, cancelled = _release(ownership, attached=True)
     assert said.startswith("was not cancelled: detached from it, because this run attached to it")
     assert (cancelled, ownership.asked) == ([], [])
+
+
+def test_a_timeout_cancels_even_when_cancelling_on_termination_is_off():
+    assert _release(_Ownership([]), cancel_on_termination=False, timed_out=True) == ("was cancelled", [7])
 
 
 def test_release_detaches_on_termination_when_cancelling_is_off():
