@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+import trustme
 
 from dagster_airbyte_ops.client import Transport, deadline, parse_retry_after_s
 from dagster_airbyte_ops.client._auth import Auth, ClientCredentialsAuth
@@ -82,6 +84,24 @@ class _Handler(BaseHTTPRequestHandler):
 def _server() -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
     handler = type("Handler", (_Handler,), {"script": _Script()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, handler
+    handler.script.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def _tls_server() -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
+    """The same scripted server behind TLS, with a certificate from a throwaway CA (trustme)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    handler = type("TlsHandler", (_Handler,), {"script": _Script()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -416,3 +436,21 @@ def test_a_trickling_answer_is_cut_at_the_total_budget(script, base_url):
     ):
         transport.request("GET", "slow")
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_a_trickling_answer_over_tls_is_cut_at_the_total_budget(_tls_server):
+    """The same total budget on an https URL (Airbyte Cloud's): the deadline adapter serves https too."""
+    server, handler = _tls_server
+    handler.script = _Script()
+    handler.script.answers = [(200, {}, {"ok": True}), TRICKLE]
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    transport, _ = _transport(url, request_timeout_s=0.3, max_retries=0, verify_tls=False)
+    try:
+        assert transport.request("GET", "fast") == {"ok": True}
+        started = time.monotonic()
+        with pytest.raises(AirbyteApiError, match=r"timed out \(TotalTimeout\)"):
+            transport.request("GET", "slow")
+        assert time.monotonic() - started < 2.5
+    finally:
+        handler.script.release.set()

@@ -143,6 +143,11 @@ def test_the_error_says_what_was_asked_and_answered():
     )
 
 
+def test_the_error_carries_the_call_like_every_api_error():
+    error = JobIdentityError("m", job_id=7, method="POST", path="/api/v1/jobs/get", status=200)
+    assert (error.job_id, error.method, error.path, error.status) == (7, "POST", "/api/v1/jobs/get", 200)
+
+
 class _Reads:
     """Answers in turn, and the sleeps between them."""
 
