@@ -10,7 +10,6 @@ import gc
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
 
 import dagster as dg
 
@@ -326,7 +325,10 @@ SCHEMA_CHECKS = SchemaChecks(
 
 
 def _schema_checks_on(config: AirbyteOpsConfig, item: BuiltConnection) -> bool:
-    """Schema checks need the Config API (the public API does not say whether a schema changed)."""
+    """Schema checks unless `defaults.schema_checks: false`; they need the Config API (the public API
+    does not say whether a schema changed)."""
+    if not config.defaults.schema_checks:
+        return False
     settings = config.instance_of(item.entry).airbyte
     url = str(settings.url) if settings.url else None
     public = str(settings.public_api_url) if settings.public_api_url else None
@@ -351,10 +353,16 @@ def _schedule_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnect
     return dg.Definitions(schedules=scheduled.schedules)
 
 
+def _observer_definitions(config: AirbyteOpsConfig, built: Sequence[BuiltConnection]) -> dg.Definitions:
+    """The observer; it reports the schema checks' results only where the stream assets carry them."""
+    evaluations = check_evaluations if config.defaults.schema_checks else None
+    return observer_definitions(config, built, schema_evaluations=evaluations)
+
+
 # Each feature adds its schedules, sensors, checks or jobs as a fragment: f(config, built) -> Definitions.
 FRAGMENT_BUILDERS: list[Callable[[AirbyteOpsConfig, Sequence[BuiltConnection]], dg.Definitions]] = [
     _schedule_definitions,
-    partial(observer_definitions, schema_evaluations=check_evaluations),
+    _observer_definitions,
     deferred_definitions,
     chain_definitions,
     freshness_definitions,

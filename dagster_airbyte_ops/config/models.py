@@ -68,6 +68,9 @@ class Defaults(_Model):
     include_inactive: EnvBool = False
     group_prefix: GroupPrefix = ""
     key_style: KeyStyle = "airbyte-ops"
+    #: The per-stream `airbyte_schema` and `column_schema_change` checks (Config API). Off, each synced
+    #: stream stores 2 events instead of 6 (docs/performance.md): for very large workspaces on SQLite.
+    schema_checks: EnvBool = True
 
 
 # ---- downstream: / alerts: ---------------------------------------------------------------------

@@ -292,3 +292,39 @@ def test_schema_change_column_schema_change_check_compares_the_last_two_material
     assert second["refunds"].passed
     third = check_results(materialize(defs, instance, "orders"), "column_schema_change")
     assert set(third) == {"orders"} and third["orders"].passed
+
+
+def test_schema_change_checks_off_leaves_no_checks_and_the_tick_reports_none(shop, tmp_path) -> None:
+    """`defaults.schema_checks: false`: no check on any stream, syncs record only materializations, and
+    the observer's tick evaluates no check (a breaking change still fails the sync and alerts)."""
+    import textwrap
+
+    from dagster_airbyte_ops.config import parse_config
+    from dagster_airbyte_ops.definitions import build_definitions
+
+    from .conftest import CONFIG
+
+    server, _ = shop
+    text = textwrap.dedent(CONFIG).format(url=server.url, api="config", backoff=0.01)
+    text += "defaults: {schema_checks: false}\n"
+    defs = build_definitions(parse_config(text, "airbyte_ops.yaml"), snapshot_dir=str(tmp_path / "snapshots"))
+    assert list(defs.resolve_asset_graph().asset_check_keys) == []
+    instance = dg.DagsterInstance.ephemeral()
+
+    result = materialize(defs, instance, "orders", "refunds")
+    assert result.success and result.get_asset_check_evaluations() == []
+    assert set(materialization_metadata(result)) == {"orders", "refunds"}
+
+    first = _tick(defs, instance, None)
+    server.admin.change_source_schema(shop_id(server), DROP_CURSOR)
+    requests.post(
+        f"{server.url}/api/v1/sources/discover_schema",
+        json={"sourceId": _source_id(server), "connectionId": shop_id(server), "disable_cache": True},
+        timeout=10,
+    ).raise_for_status()
+    second = _tick(defs, instance, first.cursor)
+    assert [e for e in second.asset_events if isinstance(e, dg.AssetCheckEvaluation)] == []
+    failed = materialize(defs, instance, "orders", raise_on_error=False)
+    assert not failed.success
+    message = failed.failure_data_for_node("airbyte_sync_shop_orders_sqlite").error.message
+    assert "breaking schema change" in message
