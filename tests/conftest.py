@@ -464,3 +464,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if any("dagster_instance" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
         return  # the test chose its storages itself
     metafunc.definition.add_marker(pytest.mark.parametrize("dagster_instance", ["sqlite"], indirect=True))
+
+
+@pytest.fixture(autouse=True)
+def _no_token_from_another_test() -> Iterator[None]:
+    """Each test starts without client-credential tokens, as a fresh process does: the process-wide
+    token sharing (client/_auth.py) would otherwise hand one test's token to the next on a reused port."""
+    from dagster_airbyte_ops.client._auth import SHARED_TOKENS
+
+    SHARED_TOKENS.clear()
+    yield

@@ -8,6 +8,7 @@ strategy lists its secrets so the transport can scrub them from any message.
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -88,6 +89,46 @@ class BearerAuth(Auth):
         return "BearerAuth(token='***')"
 
 
+class _SharedTokens:
+    """Client-credential tokens shared by every client of this process with the same credentials.
+
+    Dagster builds the resource anew for each sensor tick and each run step, so without sharing every
+    tick began with a token request (the observer's tick: 3 requests instead of 2). Keyed by token URL,
+    client id and a digest of the secret; an entry is used only until its own refresh time, and a 401
+    drops it. Only clients on the real monotonic clock share (tests inject their own clocks).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+
+    @staticmethod
+    def key(token_url: str, client_id: str, client_secret: str) -> tuple[str, str, str]:
+        return token_url, client_id, hashlib.sha256(client_secret.encode()).hexdigest()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[str, float] | None:
+        with self._lock:
+            entry = self._tokens.get(key)
+        return entry if entry is not None and time.monotonic() < entry[1] else None
+
+    def put(self, key: tuple[str, str, str], token: str, refresh_at: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, refresh_at)
+
+    def clear(self) -> None:
+        """Forget every token (tests: each starts as a fresh process would)."""
+        with self._lock:
+            self._tokens.clear()
+
+    def drop(self, key: tuple[str, str, str], token: str | None) -> None:
+        with self._lock:
+            if token is not None and self._tokens.get(key, ("", 0.0))[0] == token:
+                del self._tokens[key]
+
+
+SHARED_TOKENS = _SharedTokens()
+
+
 class ClientCredentialsAuth(Auth):
     """OAuth client credentials: exchange id + secret at ``token_url`` for short-lived bearer tokens.
 
@@ -114,17 +155,31 @@ class ClientCredentialsAuth(Auth):
         self._refresh_at = 0.0
         self._old_tokens: list[str] = []  # kept only to scrub them from messages
         self.tokens_fetched = 0
+        self._shared_key = (
+            SHARED_TOKENS.key(token_url, client_id, client_secret) if clock is time.monotonic else None
+        )
 
     def headers(self, transport: Transport) -> dict[str, str]:
         with self._lock:
             if self._token is None or self._clock() >= self._refresh_at:
-                self._fetch(transport)
+                shared = SHARED_TOKENS.get(self._shared_key) if self._shared_key else None
+                if shared is not None and shared[0] != self._token:
+                    self._adopt(*shared)
+                else:
+                    self._fetch(transport)
             return {"Authorization": f"Bearer {self._token}"}
 
     def on_unauthorized(self) -> bool:
         with self._lock:
             self._refresh_at = 0.0  # forces a new token on the next request
+            if self._shared_key:
+                SHARED_TOKENS.drop(self._shared_key, self._token)
         return True
+
+    def _adopt(self, token: str, refresh_at: float) -> None:
+        if self._token:
+            self._old_tokens = [*self._old_tokens[-9:], self._token]
+        self._token, self._refresh_at = token, refresh_at
 
     def _fetch(self, transport: Transport) -> None:
         body = {
@@ -149,6 +204,8 @@ class ClientCredentialsAuth(Auth):
         self._token = token
         self._refresh_at = self._clock() + refresh_after
         self.tokens_fetched += 1
+        if self._shared_key:
+            SHARED_TOKENS.put(self._shared_key, token, self._refresh_at)
 
     def secrets(self) -> list[str]:
         return [self._client_secret, *([self._token] if self._token else []), *self._old_tokens]

@@ -414,3 +414,22 @@ def test_negative_row_counts_from_airbyte_are_rejected_at_the_edge(emulators, ap
             client.get_job(job.id)
     message = str(info.value)
     assert field in message and "must not be negative" in message, message
+
+
+@both_apis
+def test_clients_with_the_same_credentials_share_one_token(emulators, api):
+    """Dagster builds the resource anew per sensor tick and run step: one token serves them all until
+    its refresh time; a 401 after Airbyte dropped it makes one new token, which the others adopt."""
+    server = emulators(auth="client_credentials")
+    with make_client(server, api) as first, make_client(server, api) as second:
+        (workspace,) = first.list_workspaces()
+        assert second.list_connections(workspace.id)
+        assert len(logged(server, "/applications/token")) == 1
+
+        assert server.admin.expire_tokens() >= 1
+        assert first.list_connections(workspace.id)  # 401, one new token
+        assert second.list_connections(workspace.id)  # 401 on the old one, adopts the new one
+    assert len(logged(server, "/applications/token")) == 2
+    with make_client(server, api, client_secret="wrong") as other, pytest.raises(AirbyteAuthError):
+        other.list_workspaces()  # other credentials never get the shared token
+    assert len(logged(server, "/applications/token")) == 3
