@@ -13,6 +13,7 @@ import json
 import dagster as dg
 import pytest
 
+from dagster_airbyte_ops.client._auth import SHARED_TOKENS
 from dagster_airbyte_ops.errors import ConfigError
 from dagster_airbyte_ops.resource import AirbyteResource
 from tests.connection_runs import SHARED_JOB, connection_keys
@@ -78,6 +79,7 @@ def test_each_connection_syncs_on_its_own_airbyte(airbytes, tmp_path, instance):
     ticker = Ticker(airbytes.defs(tmp_path, BOTH), instance)
     airbytes.onprem.admin.clear_requests()
     airbytes.cloud.admin.clear_requests()
+    SHARED_TOKENS.clear()  # the runs play run workers, fresh processes: no token from the load
 
     assert ticker.run_job(PG_JOB).success
     assert ticker.run_job(HUBSPOT_JOB).success

@@ -38,6 +38,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from dagster_airbyte_ops.client._auth import SHARED_TOKENS
 from dagster_airbyte_ops.config import parse_config
 from dagster_airbyte_ops.definitions import build_definitions
 from dagster_airbyte_ops.emulator import EmulatorServer, EmulatorSettings
@@ -209,6 +210,7 @@ def test_soak(tmp_path, monkeypatch):
         start = _resources()
         began = time.monotonic()
         for round_ in range(ROUNDS):
+            SHARED_TOKENS.clear()  # each round's runs start as fresh run workers: no token yet
             api = APIS[round_ % len(APIS)]
             menu = _faults(api)
             admin.clear_requests()  # the emulator's request log lives in this process too

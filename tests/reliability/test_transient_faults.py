@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dagster_airbyte_ops.client._auth import SHARED_TOKENS
 from dagster_airbyte_ops.emulator import EmulatorServer
 
 from .conftest import WhileRunning, connection_id, jobs_of, poll_path, resource_for, token_path, trigger_path
@@ -160,6 +161,8 @@ def test_transient_fault_is_recovered_with_exactly_one_job(start_emulator, api, 
     resource = resource_for(server, api, **row.resource)
     if row.warm_up:
         resource.resolved_workspace_id()  # as a code location that loaded before the faults would have
+    else:
+        SHARED_TOKENS.clear()  # as a fresh run worker: no token from the set-up's own requests
     server.admin.clear_requests()
     row.inject(server.admin, api)
     during = WhileRunning(server, conn, lambda: row.during(server.admin)) if row.during else None
