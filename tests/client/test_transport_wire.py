@@ -15,6 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -80,17 +81,30 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = _answer
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
-    handler = type("Handler", (_Handler,), {"script": _Script()})
+@contextmanager
+def _serving(
+    name: str, tls: ssl.SSLContext | None = None
+) -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
+    """A scripted server on a free loopback port (behind `tls` when given), stopped on exit."""
+    handler = type(name, (_Handler,), {"script": _Script()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server, handler
-    handler.script.release.set()
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server, handler
+    finally:
+        handler.script.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
+    with _serving("Handler") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +113,8 @@ def _tls_server() -> Iterator[tuple[ThreadingHTTPServer, type[_Handler]]]:
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    handler = type("TlsHandler", (_Handler,), {"script": _Script()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, handler
-    handler.script.release.set()
-    server.shutdown()
-    server.server_close()
+    with _serving("TlsHandler", tls=context) as served:
+        yield served
 
 
 @pytest.fixture
