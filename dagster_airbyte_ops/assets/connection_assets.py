@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import dagster as dg
 
+from ..client._schema import SchemaReport
 from ..client.models import Connection
 from ..errors import AirbyteApiError, SyncFailedError
 from ..execution.dagster_internals import prefetch_check_targets
@@ -105,16 +106,7 @@ def build_connection_assets(
         synced = _streams_still_synced(context, airbyte, connection, set(keys_by_stream), result)
         report = read_schema(context, airbyte, connection) if schema_checks else None
         recorded = {s: k for s, k in keys_by_stream.items() if k in selected and s in synced}
-        columns = ColumnChanges(context, schema_checks, report)
-        columns.read_previous(list(recorded.values()))
-        for stream_name, key in recorded.items():
-            metadata = stream_materialization_metadata(result, stream_name)
-            metadata.update(columns.record(key, column_schema_metadata(report, stream_name)))
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-        if report is not None:  # the check results below name these materializations: one read
-            prefetch_check_targets(context, list(recorded.values()))
-        yield from selected_check_results(context, schema_checks, report, keys_by_stream)
-        yield from columns.results()
+        yield from record_synced_streams(context, result, recorded, keys_by_stream, schema_checks, report)
         if result.job_id is not None:  # after the last materialization: a run killed before it has not
             ownership.recorded(result.job_id, connection_id)
 
@@ -155,6 +147,37 @@ def _streams_still_synced(
             "the code location loaded; reload it to make them assets."
         )
     return loaded & current
+
+
+def record_synced_streams(
+    context: dg.AssetExecutionContext,
+    result: SyncResult,
+    recorded: Mapping[str, dg.AssetKey],
+    keys_by_stream: Mapping[str, dg.AssetKey],
+    schema_checks: SchemaChecks | None,
+    report: SchemaReport | None,
+    *,
+    extra_metadata: Mapping[str, Any] | None = None,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Record the job's streams and their schema checks: one materialization per `recorded` stream,
+    then the step's selected check results.
+
+    The sync step and a refresh (job_kind.py) both end this way; only what they record differs: the
+    sync leaves out a stream Airbyte no longer syncs, the refresh adds its job's type and mode
+    (`extra_metadata`, after the stream's counts). The check results name these materializations,
+    so they are read back in one query once all are stored rather than once per stream.
+    """
+    columns = ColumnChanges(context, schema_checks, report)
+    columns.read_previous(list(recorded.values()))
+    for stream_name, key in recorded.items():
+        metadata = stream_materialization_metadata(result, stream_name)
+        metadata.update(extra_metadata or {})
+        metadata.update(columns.record(key, column_schema_metadata(report, stream_name)))
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+    if report is not None:  # the check results below name these materializations: one read
+        prefetch_check_targets(context, list(recorded.values()))
+    yield from selected_check_results(context, schema_checks, report, keys_by_stream)
+    yield from columns.results()
 
 
 def stream_materialization_metadata(result: SyncResult, stream_name: str) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def run_refresh_or_clear(
     schema_checks: SchemaChecks | None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetObservation | dg.AssetCheckResult]:
     """Run the refresh or clear the run's tags ask for, and record what it did."""
-    from .connection_assets import stream_materialization_metadata
+    from .connection_assets import record_synced_streams
 
     streams = _selected_streams(context, keys_by_stream)
     scope = ", ".join(streams) if streams else "all streams"
@@ -108,13 +108,9 @@ def run_refresh_or_clear(
         else:
             result = run_job(airbyte, connection.id, kind="clear", streams=streams, on_job=on_job)
     report = read_schema(context, airbyte, connection) if schema_checks else None
-    columns = ColumnChanges(context, schema_checks, report)
-    if kind != "clear":
-        columns.read_previous([k for k in keys_by_stream.values() if k in context.selected_asset_keys])
-    for stream, key in keys_by_stream.items():
-        if key not in context.selected_asset_keys:
-            continue
-        if kind == "clear":
+    selected = {stream: key for stream, key in keys_by_stream.items() if key in context.selected_asset_keys}
+    if kind == "clear":  # no rows written: an observation per stream, so no new column schema to compare
+        for key in selected.values():
             yield dg.AssetObservation(
                 asset_key=key,
                 metadata={
@@ -124,14 +120,12 @@ def run_refresh_or_clear(
                     ),
                 },
             )
-        else:
-            metadata = stream_materialization_metadata(result, stream)
-            metadata.update(_job_metadata(result))
-            metadata["airbyte/refresh_mode"] = dg.MetadataValue.text(mode)
-            metadata.update(columns.record(key, column_schema_metadata(report, stream)))
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-    yield from selected_check_results(context, schema_checks, report, keys_by_stream)
-    yield from columns.results()
+        yield from selected_check_results(context, schema_checks, report, keys_by_stream)
+        return
+    refresh = {**_job_metadata(result), "airbyte/refresh_mode": dg.MetadataValue.text(mode)}
+    yield from record_synced_streams(
+        context, result, selected, keys_by_stream, schema_checks, report, extra_metadata=refresh
+    )
 
 
 def column_schema_metadata(report: SchemaReport | None, stream: str) -> dict[str, Any]:

@@ -56,6 +56,32 @@ def test_refresh_merge_adds_the_reread_rows(shop, tmp_path) -> None:
     assert rows(db, "orders") == before + metadata["orders"]["dagster/row_count"].value
 
 
+def test_every_check_result_of_a_refresh_names_the_materialization_of_its_run(shop, tmp_path) -> None:
+    # A refresh records its streams as the sync step does, reading the check targets of all of them
+    # at once after recording them (execution/dagster_internals.prefetch_check_targets): each must
+    # be this run's own, not the sync's before it.
+    server, _ = shop
+    defs, instance = defs_for(server, tmp_path), dg.DagsterInstance.ephemeral()
+    materialize(defs, instance, "orders", "refunds")
+
+    result = materialize(defs, instance, "orders", "refunds", tags=REFRESH)
+
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert sorted((e.asset_key.path[-1], e.check_name) for e in evaluations) == [
+        ("orders", "airbyte_schema"),
+        ("orders", "column_schema_change"),
+        ("refunds", "airbyte_schema"),
+        ("refunds", "column_schema_change"),
+    ]
+    for evaluation in evaluations:
+        [latest] = instance.fetch_materializations(evaluation.asset_key, limit=1).records
+        target = evaluation.target_materialization_data
+        assert latest.run_id == result.run_id
+        assert target is not None, evaluation.check_name
+        assert (target.run_id, target.storage_id) == (result.run_id, latest.storage_id), evaluation.check_name
+
+
 @pytest.mark.parametrize("api", ["config", "public"])
 def test_clear_empties_the_tables_and_records_no_rows(shop, tmp_path, api) -> None:
     server, db = shop
