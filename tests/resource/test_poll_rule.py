@@ -7,11 +7,9 @@ or 1, or dropping the ceiling each change a row here (only a wall-clock bound te
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from dagster_airbyte_ops.client.models import Job, JobStatus
+from dagster_airbyte_ops.client.models import JobStatus
 from dagster_airbyte_ops.resource.polling import (
     ELAPSED_FRACTION,
     END_MARGIN_S,
@@ -27,6 +25,8 @@ from dagster_airbyte_ops.resource.polling import (
     job_length_s,
     polling_for,
 )
+
+from .conftest import history_job
 
 
 def test_the_constants():
@@ -68,8 +68,6 @@ def test_a_six_hour_sync_costs_a_bounded_number_of_polls():
 
 
 # -- the predicted rule (a connection with a steady history) -----------------------------------------
-
-T0 = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)
 
 
 def _predicted(shortest: float, median: float, longest: float, ceiling: float = 10.0) -> PredictedPolling:
@@ -138,38 +136,16 @@ def test_the_floor_of_the_dense_polls():
     assert _predicted(0.0, 0.0, 0.0).next_delay_s(0.5) == pytest.approx(0.8)
 
 
-def _job(
-    length_s: float | None,
-    *,
-    status: JobStatus = JobStatus.SUCCEEDED,
-    job_type: str = "sync",
-    n: int = 0,
-    updated_s: float | None = None,
-    duration_s: float | None = None,
-) -> Job:
-    created = T0 + dt.timedelta(hours=n)
-    return Job(
-        id=100 + n,
-        connection_id="c",
-        job_type=job_type,
-        status=status,
-        created_at=created,
-        ended_at=None if length_s is None else created + dt.timedelta(seconds=length_s),
-        updated_at=None if updated_s is None else created + dt.timedelta(seconds=updated_s),
-        duration_s=duration_s,
-    )
-
-
 @pytest.mark.parametrize(
     ("job", "length_s"),
     [
-        (_job(60.0), 60.0),  # ended - created
-        (_job(60.0, updated_s=65.0), 65.0),  # the later of the end and the last update
-        (_job(60.0, updated_s=30.0), 60.0),
-        (_job(None, updated_s=42.0), 42.0),  # the public API: its last update is the end
-        (_job(None, duration_s=17.0), 17.0),  # neither: Airbyte's duration
-        (_job(None), None),
-        (_job(-5.0), 0.0),  # a clock that went backwards gives no negative length
+        (history_job(60.0), 60.0),  # ended - created
+        (history_job(60.0, updated_s=65.0), 65.0),  # the later of the end and the last update
+        (history_job(60.0, updated_s=30.0), 60.0),
+        (history_job(None, updated_s=42.0), 42.0),  # the public API: its last update is the end
+        (history_job(None, duration_s=17.0), 17.0),  # neither: Airbyte's duration
+        (history_job(None), None),
+        (history_job(-5.0), 0.0),  # a clock that went backwards gives no negative length
     ],
 )
 def test_job_length(job, length_s):
@@ -187,7 +163,7 @@ def test_job_length(job, length_s):
     ],
 )
 def test_a_steady_history_predicts(lengths, shortest, median, longest):
-    polling = polling_for([_job(length, n=i) for i, length in enumerate(lengths)], max_interval_s=7.0)
+    polling = polling_for([history_job(length, n=i) for i, length in enumerate(lengths)], max_interval_s=7.0)
     assert polling == PredictedPolling(
         shortest_s=shortest, median_s=median, longest_s=longest, max_interval_s=7.0
     )
@@ -197,12 +173,13 @@ def test_a_steady_history_predicts(lengths, shortest, median, longest):
     "history",
     [
         [],
-        [_job(79.0, n=0), _job(100.0, n=1), _job(130.0, n=2)],  # spread just over half the median
-        [_job(0.0, n=0), _job(0.0, n=1)],  # a zero median predicts nothing
-        [_job(None, n=0)],  # no length known
-        [_job(60.0, status=JobStatus.FAILED)],  # only successes predict
-        [_job(60.0, status=JobStatus.CANCELLED)],
-        [_job(60.0, job_type="reset_connection")],  # only syncs
+        # spread just over half the median
+        [history_job(79.0, n=0), history_job(100.0, n=1), history_job(130.0, n=2)],
+        [history_job(0.0, n=0), history_job(0.0, n=1)],  # a zero median predicts nothing
+        [history_job(None, n=0)],  # no length known
+        [history_job(60.0, status=JobStatus.FAILED)],  # only successes predict
+        [history_job(60.0, status=JobStatus.CANCELLED)],
+        [history_job(60.0, job_type="reset_connection")],  # only syncs
     ],
 )
 def test_without_a_usable_history_the_rule_is_adaptive(history):
@@ -212,11 +189,11 @@ def test_without_a_usable_history_the_rule_is_adaptive(history):
 def test_unusable_jobs_are_skipped_not_counted():
     """A failed job and a reset in the history are skipped; the 5 newest usable syncs predict."""
     history = [
-        _job(9000.0, status=JobStatus.FAILED, n=0),
-        _job(9000.0, job_type="reset_connection", n=1),
-        _job(None, n=2),
-        *[_job(100.0, n=3 + i) for i in range(5)],
-        _job(5000.0, n=9),
+        history_job(9000.0, status=JobStatus.FAILED, n=0),
+        history_job(9000.0, job_type="reset_connection", n=1),
+        history_job(None, n=2),
+        *[history_job(100.0, n=3 + i) for i in range(5)],
+        history_job(5000.0, n=9),
     ]
     polling = polling_for(history, max_interval_s=7.0)
     assert polling == PredictedPolling(100.0, 100.0, 100.0, 7.0)

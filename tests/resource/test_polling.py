@@ -6,13 +6,12 @@ walking them; the resource tests count the requests the emulator logged during a
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 
 import pytest
 
-from dagster_airbyte_ops.client.models import Job, JobStatus
+from dagster_airbyte_ops.client.models import JobStatus
 from dagster_airbyte_ops.emulator import jobs as joblib
 from dagster_airbyte_ops.resource.polling import (
     MAX_SPARSE_INTERVAL_S,
@@ -21,24 +20,9 @@ from dagster_airbyte_ops.resource.polling import (
     polling_for,
 )
 
-from .conftest import connection_id, resource_for
+from .conftest import connection_id, history_job, resource_for
 
 PG = "PostgreSQL → MinIO"
-T0 = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)
-
-
-def _job(
-    length_s: float, *, status: JobStatus = JobStatus.SUCCEEDED, job_type: str = "sync", n: int = 0
-) -> Job:
-    created = T0 + dt.timedelta(hours=n)
-    return Job(
-        id=100 + n,
-        connection_id="c",
-        job_type=job_type,
-        status=status,
-        created_at=created,
-        ended_at=created + dt.timedelta(seconds=length_s),
-    )
 
 
 def _walk(polling: AdaptivePolling | PredictedPolling, end_s: float) -> tuple[int, float]:
@@ -57,7 +41,7 @@ def _fixed_10s_polls(length_s: float) -> int:
 
 @pytest.mark.parametrize("length_s", [10.0, 30.0, 60.0, 300.0, 3600.0, 6 * 3600.0])
 def test_predicted_polling_beats_fixed_10s_polling_within_the_lag_allowed(length_s):
-    polling = polling_for([_job(length_s, n=i) for i in range(5)], max_interval_s=10.0)
+    polling = polling_for([history_job(length_s, n=i) for i in range(5)], max_interval_s=10.0)
     assert isinstance(polling, PredictedPolling)
 
     polls, lag = _walk(polling, length_s)
@@ -67,7 +51,7 @@ def test_predicted_polling_beats_fixed_10s_polling_within_the_lag_allowed(length
 
 
 def test_a_six_hour_sync_is_polled_a_bounded_number_of_times():
-    polling = polling_for([_job(6 * 3600.0, n=i) for i in range(3)], max_interval_s=10.0)
+    polling = polling_for([history_job(6 * 3600.0, n=i) for i in range(3)], max_interval_s=10.0)
 
     polls, _ = _walk(polling, 6 * 3600.0)
 
@@ -76,7 +60,7 @@ def test_a_six_hour_sync_is_polled_a_bounded_number_of_times():
 
 
 def test_a_sync_that_fails_early_is_seen_within_a_sparse_interval():
-    polling = polling_for([_job(3600.0, n=i) for i in range(3)], max_interval_s=10.0)
+    polling = polling_for([history_job(3600.0, n=i) for i in range(3)], max_interval_s=10.0)
 
     _, lag = _walk(polling, 125.0)
 
@@ -84,7 +68,7 @@ def test_a_sync_that_fails_early_is_seen_within_a_sparse_interval():
 
 
 def test_a_sync_longer_than_predicted_falls_back_to_adaptive_polling():
-    polling = polling_for([_job(60.0, n=i) for i in range(3)], max_interval_s=10.0)
+    polling = polling_for([history_job(60.0, n=i) for i in range(3)], max_interval_s=10.0)
     assert isinstance(polling, PredictedPolling)
 
     polls, lag = _walk(polling, 600.0)  # ten times the history
@@ -97,9 +81,9 @@ def test_a_sync_longer_than_predicted_falls_back_to_adaptive_polling():
     "history",
     [
         [],
-        [_job(10.0, status=JobStatus.FAILED), _job(10.0, status=JobStatus.CANCELLED, n=1)],
-        [_job(10.0, job_type="reset")],
-        [_job(10.0), _job(100.0, n=1), _job(40.0, n=2)],  # too spread to predict
+        [history_job(10.0, status=JobStatus.FAILED), history_job(10.0, status=JobStatus.CANCELLED, n=1)],
+        [history_job(10.0, job_type="reset")],
+        [history_job(10.0), history_job(100.0, n=1), history_job(40.0, n=2)],  # too spread to predict
     ],
     ids=["no history", "no success", "resets only", "too spread"],
 )
