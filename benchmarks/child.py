@@ -8,6 +8,7 @@ The environment comes from `harness.child_env` (emulator URL, workspace, credent
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -248,4 +249,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    # The result is printed: skip the interpreter's teardown, which frees a heap of up to 2 GB object
+    # by object (tens of seconds at 10,000 connections) and measures nothing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -24,6 +24,11 @@ CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-secret"  # the emulator's own test credential, not a secret of anyone's
 
 
+def _log(message: str) -> None:
+    """Progress on stderr, each line stamped with the UTC time (where `make bench`'s minutes go)."""
+    print(f"{time.strftime('%H:%M:%S', time.gmtime())} {message}", file=sys.stderr, flush=True)
+
+
 @dataclass(frozen=True)
 class Options:
     """How hard to push: `quick` is the smallest size once (the smoke test); `reps` repetitions."""
@@ -32,7 +37,7 @@ class Options:
     reps: int = 3
     theirs: bool = True  # run the dagster-airbyte half (off when it is not installed)
     profile_dir: str | None = None  # where the floor benchmark's loads of ours write pyinstrument reports
-    log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr, flush=True))
+    log: Callable[[str], None] = field(default=lambda message: _log(message))
 
     @property
     def repetitions(self) -> int:

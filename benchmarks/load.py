@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dagster_airbyte_ops.emulator import EmulatorServer
+
 from .harness import (
     Options,
     Stats,
@@ -65,8 +67,12 @@ class Samples:
     code_server: list[dict[str, Any]] = field(default_factory=list)
 
 
-def measure(opts: Options) -> dict[tuple[int, str, str], Samples]:
-    """Every load and reload; keyed by (N, subject, flavour)."""
+def measure(opts: Options, theirs_largest: Samples | None = None) -> dict[tuple[int, str, str], Samples]:
+    """Every load and reload; keyed by (N, subject, flavour).
+
+    `theirs_largest`: dagster-airbyte's load at the largest size when it was already measured (by
+    `measure_theirs_largest`, beside benchmark 2's dagster-airbyte runs), so it is not loaded again.
+    """
     results: dict[tuple[int, str, str], Samples] = {}
     largest = max(sizes(opts))
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -75,44 +81,66 @@ def measure(opts: Options) -> dict[tuple[int, str, str], Samples]:
                 for subject, flavour in VARIANTS:
                     if subject == "theirs" and not opts.theirs:
                         continue
+                    if subject == "theirs" and n == largest and theirs_largest is not None:
+                        results[(n, subject, flavour)] = theirs_largest
+                        continue
                     samples = results.setdefault((n, subject, flavour), Samples())
-                    reps = repetitions(opts, n, subject, flavour)
-                    env = child_env(
-                        server,
-                        BENCH_API=flavour if subject == "ours" else "public",
-                        BENCH_SNAPSHOT_DIR=str(Path(tmp) / "snapshots"),
-                    )
-                    metadata = str(Path(tmp) / f"metadata-{n}-{subject}-{flavour}.json")
-                    for rep in range(reps):
-                        opts.log(f"  load N={n} {LABELS[subject]} ({flavour}) {rep + 1}/{reps}")
-                        # The snapshot for benchmark 5 and the reload at the largest size cost as much
-                        # as the load itself: once per variant there.
-                        once = n < largest or rep == 0
-                        result = run_child(
-                            "load",
-                            {
-                                "subject": subject,
-                                "metadata_out": metadata,
-                                "code_server": n == largest and rep == 0,
-                            },
-                            env,
-                        )
-                        calls = len(requests_between(server, result["started_at"]))
-                        samples.calls.append(calls)
-                        samples.wall.append(result["wall_s"])
-                        samples.rss_kb.append(result["rss_peak_load_kb"])
-                        if "rss_serving_kb" in result:
-                            samples.code_server.append(result)
-                        # The run worker: same metadata, no Airbyte (skipped for dagster-airbyte at
-                        # 1,000 connections: another build of minutes).
-                        if not once or (subject == "theirs" and n >= 1000):
-                            continue
-                        reload = run_child("reload", {"subject": subject, "metadata_in": metadata}, env)
-                        samples.reload_calls.append(
-                            len(requests_between(server, reload["started_at"], reload["ended_at"]))
-                        )
-                        samples.reload_wall.append(reload["wall_s"])
+                    _measure_variant(opts, server, Path(tmp), n, largest, subject, flavour, samples)
     return results
+
+
+def measure_theirs_largest(opts: Options) -> Samples:
+    """dagster-airbyte's load at the largest size alone, on its own emulator (see `measure`)."""
+    largest = max(sizes(opts))
+    samples = Samples()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-load-theirs-") as tmp,
+        emulator(f"generated:{largest}:{STREAMS}") as server,
+    ):
+        _measure_variant(opts, server, Path(tmp), largest, largest, "theirs", "public+config", samples)
+    return samples
+
+
+def _measure_variant(
+    opts: Options,
+    server: EmulatorServer,
+    tmp: Path,
+    n: int,
+    largest: int,
+    subject: str,
+    flavour: str,
+    samples: Samples,
+) -> None:
+    """The loads (and reloads) of one subject and API flavour at size `n`, into `samples`."""
+    reps = repetitions(opts, n, subject, flavour)
+    env = child_env(
+        server,
+        BENCH_API=flavour if subject == "ours" else "public",
+        BENCH_SNAPSHOT_DIR=str(tmp / "snapshots"),
+    )
+    metadata = str(tmp / f"metadata-{n}-{subject}-{flavour}.json")
+    for rep in range(reps):
+        opts.log(f"  load N={n} {LABELS[subject]} ({flavour}) {rep + 1}/{reps}")
+        # The snapshot for benchmark 5 and the reload at the largest size cost as much as the load
+        # itself: once per variant there.
+        once = n < largest or rep == 0
+        result = run_child(
+            "load",
+            {"subject": subject, "metadata_out": metadata, "code_server": n == largest and rep == 0},
+            env,
+        )
+        samples.calls.append(len(requests_between(server, result["started_at"])))
+        samples.wall.append(result["wall_s"])
+        samples.rss_kb.append(result["rss_peak_load_kb"])
+        if "rss_serving_kb" in result:
+            samples.code_server.append(result)
+        # The run worker: same metadata, no Airbyte (skipped for dagster-airbyte at 1,000
+        # connections: another build of minutes).
+        if not once or (subject == "theirs" and n >= 1000):
+            continue
+        reload = run_child("reload", {"subject": subject, "metadata_in": metadata}, env)
+        samples.reload_calls.append(len(requests_between(server, reload["started_at"], reload["ended_at"])))
+        samples.reload_wall.append(reload["wall_s"])
 
 
 def _label(subject: str, flavour: str) -> str:

@@ -36,7 +36,7 @@ def ours_config_text() -> str:
         connections:
           - match: "*"
         """
-    ) + ("defaults: {schema_checks: false}\n" if os.environ.get("BENCH_SCHEMA_CHECKS") == "false" else "")
+    )
 
 
 def ours_defs() -> dg.Definitions:
