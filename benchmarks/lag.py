@@ -163,24 +163,35 @@ class LongSyncs:
                 _record(server, result, results.setdefault((subject, duration), Samples()))
 
 
-def measure(opts: Options, long: LongSyncs | None = None) -> dict[tuple[str, float], Samples]:
-    """All syncs; the long ones from `long` if already started, else started here."""
-    results: dict[tuple[str, float], Samples] = {}
-    subjects = [s for s in SUBJECTS if s != "theirs" or opts.theirs]
+def measure(
+    opts: Options,
+    long: LongSyncs | None = None,
+    theirs_short: dict[tuple[str, float], Samples] | None = None,
+) -> dict[tuple[str, float], Samples]:
+    """All syncs; the long ones from `long` if already started, else started here; dagster-airbyte's
+    short ones from `theirs_short` where `measure_short` already ran them (see `__main__`)."""
+    results: dict[tuple[str, float], Samples] = dict(theirs_short or {})
     long = long or LongSyncs(opts)
-    # Short syncs: one at a time, so no other start-up competes with a poll.
-    for duration in [d for d in durations(opts) if d not in LONG]:
-        for subject in subjects:
-            # dagster-airbyte sleeps 10 s before each poll, so its lag is set by that sleep: one run
-            # each (its runs are the slow ones), to keep `make bench` within its time.
-            reps = 1 if subject == "theirs" else opts.repetitions
-            for rep in range(reps):
-                opts.log(f"  lag {duration:g} s {LABELS[subject]} {rep + 1}/{reps}")
-                with _server(duration) as server:
-                    proc = start_child("sync", {"subject": subject}, child_env(server, BENCH_API="config"))
-                    result = finish_child(proc, "sync", timeout=600)
-                    _record(server, result, results.setdefault((subject, duration), Samples()))
+    for subject in SUBJECTS:
+        if subject == "ours" or (opts.theirs and theirs_short is None):
+            results.update(measure_short(opts, subject))
     long.collect(results)
+    return results
+
+
+def measure_short(opts: Options, subject: str) -> dict[tuple[str, float], Samples]:
+    """The 1 s and 10 s syncs of `subject`, one at a time, so no other start-up competes with a poll."""
+    results: dict[tuple[str, float], Samples] = {}
+    for duration in [d for d in durations(opts) if d not in LONG]:
+        # dagster-airbyte sleeps 10 s before each poll, so its lag is set by that sleep: one run
+        # each (its runs are the slow ones), to keep `make bench` within its time.
+        reps = 1 if subject == "theirs" else opts.repetitions
+        for rep in range(reps):
+            opts.log(f"  lag {duration:g} s {LABELS[subject]} {rep + 1}/{reps}")
+            with _server(duration) as server:
+                proc = start_child("sync", {"subject": subject}, child_env(server, BENCH_API="config"))
+                result = finish_child(proc, "sync", timeout=600)
+                _record(server, result, results.setdefault((subject, duration), Samples()))
     return results
 
 

@@ -67,12 +67,13 @@ class Samples:
     code_server: list[dict[str, Any]] = field(default_factory=list)
 
 
-def measure(opts: Options, theirs_largest: Samples | None = None) -> dict[tuple[int, str, str], Samples]:
+def measure(opts: Options, theirs: dict[int, Samples] | None = None) -> dict[tuple[int, str, str], Samples]:
     """Every load and reload; keyed by (N, subject, flavour).
 
-    `theirs_largest`: dagster-airbyte's load at the largest size when it was already measured (by
-    `measure_theirs_largest`, beside benchmark 2's dagster-airbyte runs), so it is not loaded again.
+    `theirs`: dagster-airbyte's loads by size where they were already measured (by `measure_theirs`,
+    beside its other slow measurements; see `__main__`), so they are not loaded again.
     """
+    done = theirs or {}
     results: dict[tuple[int, str, str], Samples] = {}
     largest = max(sizes(opts))
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -81,23 +82,22 @@ def measure(opts: Options, theirs_largest: Samples | None = None) -> dict[tuple[
                 for subject, flavour in VARIANTS:
                     if subject == "theirs" and not opts.theirs:
                         continue
-                    if subject == "theirs" and n == largest and theirs_largest is not None:
-                        results[(n, subject, flavour)] = theirs_largest
+                    if subject == "theirs" and n in done:
+                        results[(n, subject, flavour)] = done[n]
                         continue
                     samples = results.setdefault((n, subject, flavour), Samples())
                     _measure_variant(opts, server, Path(tmp), n, largest, subject, flavour, samples)
     return results
 
 
-def measure_theirs_largest(opts: Options) -> Samples:
-    """dagster-airbyte's load at the largest size alone, on its own emulator (see `measure`)."""
-    largest = max(sizes(opts))
+def measure_theirs(opts: Options, n: int) -> Samples:
+    """dagster-airbyte's loads at size `n`, on their own emulator (see `measure`)."""
     samples = Samples()
     with (
         tempfile.TemporaryDirectory(prefix="bench-load-theirs-") as tmp,
-        emulator(f"generated:{largest}:{STREAMS}") as server,
+        emulator(f"generated:{n}:{STREAMS}") as server,
     ):
-        _measure_variant(opts, server, Path(tmp), largest, largest, "theirs", "public+config", samples)
+        _measure_variant(opts, server, Path(tmp), n, max(sizes(opts)), "theirs", "public+config", samples)
     return samples
 
 

@@ -185,9 +185,14 @@ def _beside(work: Callable[[], None] | None) -> Iterator[None]:
         raise failure[0]
 
 
-def run(opts: Options, alongside: Callable[[], None] | None = None) -> list[Table]:
-    """The table; `alongside` (dagster-airbyte's slow load, see `__main__`) runs beside dagster-airbyte's
-    runs here: both are dagster-airbyte's, mostly waiting, and side by side they save minutes."""
+def run(
+    opts: Options,
+    alongside: Callable[[], None] | None = None,
+    then: Callable[[], None] | None = None,
+) -> list[Table]:
+    """The table. While dagster-airbyte's runs here go on (mostly waiting on its 10 s polls),
+    `alongside` runs in a thread, and `then` runs after them, before waiting for `alongside`: the
+    other dagster-airbyte measurements that would otherwise take minutes of their own (see `__main__`)."""
     connections, duration = shape(opts)
     table = Table(
         title=f"2. Many syncs in one run: {connections} connections x {duration:g} s syncs",
@@ -220,6 +225,8 @@ def run(opts: Options, alongside: Callable[[], None] | None = None) -> list[Tabl
                         for rep in range(reps):
                             opts.log(f"  many syncs {label} on {storage} {rep + 1}/{reps}")
                             run.measure(rep)
+                        if subject == "theirs" and then is not None:
+                            then()
                     one_s, many_s = Stats.of(run.one), Stats.of(run.many)
                     walls[subject] = many_s
                     factor = many_s.median / one_s.median
