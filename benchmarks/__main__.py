@@ -30,19 +30,21 @@ RUN_ORDER = ("observer", "many_syncs", "lag", "load", "memory", "floor")
 def _runners(opts: Options, selected: Sequence[str]) -> dict[str, Callable[[], list[Table]]]:
     loaded: dict[str, dict] = {}
     long = lag.LongSyncs(opts) if "lag" in selected else None
-    # dagster-airbyte's measurements run together when all three benchmarks are due: its loads
-    # (1,000 connections first: minutes of its own CPU) in a thread, beside its 20-sync run (minutes
-    # of waiting on 10 s polls) and then its short lag syncs. Ours never run meanwhile.
+    # dagster-airbyte's measurements run together when all three benchmarks are due: its load of
+    # 1,000 connections (minutes of its own CPU) in a thread, beside its 20-sync run (minutes of
+    # waiting on 10 s polls), then its short lag syncs and smaller loads. Ours never run meanwhile.
     theirs_loads: dict[int, load.Samples] = {}
     theirs_lag: dict[tuple[str, float], lag.Samples] = {}
     together = opts.theirs and not opts.quick and {"load", "many_syncs", "lag"} <= set(selected)
 
-    def theirs_loads_largest_first() -> None:
-        for n in sorted(load.sizes(opts), reverse=True):
-            theirs_loads[n] = load.measure_theirs(opts, n)
+    def theirs_largest_load() -> None:
+        largest = max(load.sizes(opts))
+        theirs_loads[largest] = load.measure_theirs(opts, largest)
 
-    def theirs_short_syncs() -> None:
+    def theirs_short_measurements() -> None:
         theirs_lag.update(lag.measure_short(opts, "theirs"))
+        for n in load.sizes(opts)[:-1]:
+            theirs_loads[n] = load.measure_theirs(opts, n)
 
     def load_results() -> dict:
         if "load" not in loaded:
@@ -53,8 +55,8 @@ def _runners(opts: Options, selected: Sequence[str]) -> dict[str, Callable[[], l
         "load": lambda: load.tables(opts, load_results()),
         "many_syncs": lambda: many_syncs.run(
             opts,
-            alongside=theirs_loads_largest_first if together else None,
-            then=theirs_short_syncs if together else None,
+            alongside=theirs_largest_load if together else None,
+            then=theirs_short_measurements if together else None,
         ),
         "lag": lambda: lag.tables(opts, lag.measure(opts, long, theirs_lag if together else None)),
         "observer": lambda: observer_tick.run(opts),
