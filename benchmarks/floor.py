@@ -28,10 +28,9 @@ def sizes(opts: Options) -> list[int]:
     return [10] if opts.quick else [100, 1000, 10000]
 
 
-def repetitions(opts: Options, n: int) -> int:
-    """One pair per size: the targets are at N ≥ 1,000, where one load takes up to minutes, and
-    N = 100 only shows the trend (`make bench` stays within 15 minutes)."""
-    return 1
+#: One pair of processes per size: the targets are at N ≥ 1,000, where one load takes up to minutes,
+#: and N = 100 only shows the trend (`make bench` stays within 15 minutes).
+PAIRS_PER_SIZE = 1
 
 
 @dataclass
@@ -59,7 +58,7 @@ def measure(opts: Options) -> dict[tuple[int, str], Runs]:
                     BENCH_SNAPSHOT_DIR=str(Path(tmp) / "snapshots"),
                     BENCH_FLOOR_SPECS=specs,
                 )
-                reps = repetitions(opts, n)
+                reps = PAIRS_PER_SIZE
                 for rep in range(reps):
                     for subject in ("ours", "floor"):
                         opts.log(f"  floor N={n} {LABELS[subject]} {rep + 1}/{reps}")
