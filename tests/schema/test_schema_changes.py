@@ -106,12 +106,7 @@ def test_schema_change_sync_of_a_disabled_connection_fails_at_once(shop, tmp_pat
     server, _ = shop
     # Loaded while the connection was active; a retry budget that would take ~60 s: no waiting for it.
     defs = defs_for(server, tmp_path, api=api, backoff=2.0)
-    server.admin.change_source_schema(shop_id(server), DROP_CURSOR)
-    requests.post(  # the discover Airbyte runs (here: asked for) finds it and disables the connection
-        f"{server.url}/api/v1/sources/discover_schema",
-        json={"sourceId": _source_id(server), "connectionId": shop_id(server), "disable_cache": True},
-        timeout=10,
-    ).raise_for_status()
+    _drop_cursor_and_discover(server)
     server.admin.clear_requests()
 
     started = time.monotonic()
@@ -131,11 +126,18 @@ def test_schema_change_sync_of_a_disabled_connection_fails_at_once(shop, tmp_pat
     assert len([r for r in triggers if r["method"] == "POST"]) == 1  # asked once, not retried
 
 
-def _source_id(server) -> str:
-    got = requests.post(
+def _drop_cursor_and_discover(server) -> None:
+    """A breaking change at the source (the cursor column dropped), then the discover Airbyte runs
+    (here: asked for), which finds it and, with the connection's default preference, disables it."""
+    server.admin.change_source_schema(shop_id(server), DROP_CURSOR)
+    source_id = requests.post(
         f"{server.url}/api/v1/connections/get", json={"connectionId": shop_id(server)}, timeout=10
-    )
-    return got.json()["sourceId"]
+    ).json()["sourceId"]
+    requests.post(
+        f"{server.url}/api/v1/sources/discover_schema",
+        json={"sourceId": source_id, "connectionId": shop_id(server), "disable_cache": True},
+        timeout=10,
+    ).raise_for_status()
 
 
 def _tick(defs, instance, cursor):
@@ -154,12 +156,7 @@ def test_schema_change_alert_sent_once_with_the_diff_and_checks_from_the_tick(
     first = _tick(defs, instance, None)
     assert first.asset_events == []  # an unchanged connection: nothing to report, nothing sent
 
-    server.admin.change_source_schema(shop_id(server), DROP_CURSOR)
-    requests.post(
-        f"{server.url}/api/v1/sources/discover_schema",
-        json={"sourceId": _source_id(server), "connectionId": shop_id(server), "disable_cache": True},
-        timeout=10,
-    ).raise_for_status()
+    _drop_cursor_and_discover(server)
     server.admin.clear_requests()
     second = _tick(defs, instance, first.cursor)
 
@@ -316,12 +313,7 @@ def test_schema_change_checks_off_leaves_no_checks_and_the_tick_reports_none(sho
     assert set(materialization_metadata(result)) == {"orders", "refunds"}
 
     first = _tick(defs, instance, None)
-    server.admin.change_source_schema(shop_id(server), DROP_CURSOR)
-    requests.post(
-        f"{server.url}/api/v1/sources/discover_schema",
-        json={"sourceId": _source_id(server), "connectionId": shop_id(server), "disable_cache": True},
-        timeout=10,
-    ).raise_for_status()
+    _drop_cursor_and_discover(server)
     second = _tick(defs, instance, first.cursor)
     assert [e for e in second.asset_events if isinstance(e, dg.AssetCheckEvaluation)] == []
     failed = materialize(defs, instance, "orders", raise_on_error=False)
